@@ -1,0 +1,165 @@
+"""The weighted fresh-data loop, run for a grid of weights and many replications at once.
+
+At generation 0 a model is fitted on n real samples. At every generation t >= 1 it is refitted on
+n fresh real samples and m synthetic samples drawn from the generation t-1 fit, minimising
+
+    w * (mean loss on real) + (1 - w) * (mean loss on synthetic)
+
+(He, Xu and Cheng, arXiv 2502.18049, Sec. 2). The engine knows nothing about the model: anything
+with the methods of :class:`Model` plugs in. The engine asks for samples of a *batch* shape
+``(W, R)`` (weights x replications) and passes the weights as a ``(W, 1)`` array; models keep the
+batch as the trailing axes of their arrays (see :mod:`lib.batched`), so the weights broadcast and
+one call of ``fit`` fits every replication at every weight.
+
+Randomness: replications are processed in chunks of ``chunk_size``; chunk ``i`` draws from its own
+``numpy.random.Generator`` seeded by ``SeedSequence(seed).spawn(...)[i]``. Results are therefore a
+deterministic function of (seed, chunk_size), whatever order or process the chunks run in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import validate
+
+__all__ = ["Model", "LoopResult", "run_loop"]
+
+
+class Model(Protocol):
+    """What a model must provide to run in the loop.
+
+    ``shape`` is the batch shape of the samples to draw; ``state`` is a fitted model (for example
+    ``(mean, cov)`` arrays of shapes (p, W, R) and (p, p, W, R)); ``w`` has shape (W, 1) so that it
+    broadcasts over the trailing batch axes. ``errors`` returns arrays broadcastable to (W, R).
+    """
+
+    metrics: tuple[str, ...]
+
+    def check_sizes(self, n: int, m: int) -> None:
+        """Raise ValueError if the model cannot be fitted from n real / m synthetic samples."""
+
+    def sample_real(self, rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> Any:
+        """n fresh samples from the true distribution, for each batch element."""
+
+    def sample_synthetic(self, rng: np.random.Generator, state: Any, m: int, shape: tuple[int, ...]) -> Any:
+        """m samples from the fitted model ``state``, for each batch element."""
+
+    def fit(self, real: Any, synthetic: Any | None, w: np.ndarray) -> Any:
+        """Minimise the weighted loss; ``synthetic=None`` means generation 0 (real data only)."""
+
+    def errors(self, state: Any) -> dict[str, np.ndarray]:
+        """Error of the fit against the truth, one array of batch shape per metric."""
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """Per-generation errors of a run: ``errors[metric]`` has shape (T + 1, W, R) for generations
+    0..T, weights ``weights`` and R replications."""
+
+    weights: np.ndarray
+    n: int
+    m: int
+    seed: int
+    errors: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def generations(self) -> np.ndarray:
+        return np.arange(next(iter(self.errors.values())).shape[0])
+
+    @property
+    def replications(self) -> int:
+        return next(iter(self.errors.values())).shape[2]
+
+    def mean(self, metric: str) -> np.ndarray:
+        """Monte Carlo mean error, shape (T + 1, W)."""
+        return self.errors[metric].mean(axis=-1)
+
+    def sem(self, metric: str) -> np.ndarray:
+        """Standard error of :meth:`mean` (replications are independent)."""
+        e = self.errors[metric]
+        return e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1])
+
+    def window(self, metric: str, start: int, stop: int | None = None) -> np.ndarray:
+        """Each replication's error averaged over generations start..stop (inclusive), shape (W, R).
+
+        Generations within one replication are correlated, so standard errors must be computed
+        across replications of this per-replication average, as :meth:`window_mean` does.
+        """
+        e = self.errors[metric]
+        stop = e.shape[0] - 1 if stop is None else stop
+        if not 0 <= start <= stop < e.shape[0]:
+            raise ValueError(f"need 0 <= start <= stop <= {e.shape[0] - 1}, got start={start}, stop={stop}")
+        return e[start:stop + 1].mean(axis=0)
+
+    def window_mean(self, metric: str, start: int, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, standard error) over replications of :meth:`window`, each of shape (W,)."""
+        x = self.window(metric, start, stop)
+        return x.mean(axis=-1), x.std(axis=-1, ddof=1) / np.sqrt(x.shape[-1])
+
+
+def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: int = 0,
+             chunk_size: int = 1000, share_real: bool = True, progress: bool | None = None) -> LoopResult:
+    """Run the weighted fresh-data loop for generations 0..T.
+
+    Parameters
+    ----------
+    model : Model
+        For example :class:`lib.gaussian.GaussianModel`.
+    w : float or 1-D array in [0, 1]
+        Weights on the real-data loss; all are run at once. 0 is the fully synthetic loop, 1 real
+        data only, ``n / (n + m)`` naive pooling.
+    n, m : int
+        Real and synthetic sample sizes per generation (k = n / m).
+    T : int
+        Number of generations after generation 0.
+    replications : int
+        Independent runs of the loop (>= 2, for standard errors).
+    seed : int
+        Root of the ``SeedSequence`` that seeds every chunk.
+    chunk_size : int
+        Replications per vectorised chunk; bounds memory. Part of the random stream's definition.
+    share_real : bool
+        Use the same fresh real samples for every weight (common random numbers: lower variance
+        of differences between weights, and cheaper). Each weight's run is still exact in law.
+    progress : bool or None
+        Show a tqdm bar; ``None`` shows it only when output goes to a terminal.
+    """
+    weights = np.atleast_1d(validate.weights(w))
+    if weights.ndim != 1:
+        raise ValueError(f"w must be a scalar or a 1-D array of weights, got shape {weights.shape}")
+    n = validate.sample_size(n, "n")
+    m = validate.sample_size(m, "m")
+    T = validate.positive_int(T, "T")
+    R = validate.sample_size(replications, "replications", 2, " (standard errors need two)")
+    chunk_size = validate.positive_int(chunk_size, "chunk_size")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    model.check_sizes(n, m)
+
+    W = weights.size
+    w_col = weights[:, None]  # broadcasts over replications
+    errors = {name: np.empty((T + 1, W, R)) for name in model.metrics}
+    starts = range(0, R, chunk_size)
+    seeds = np.random.SeedSequence(int(seed)).spawn(len(starts))
+    disable = None if progress is None else not progress
+    with tqdm(total=len(starts) * T, disable=disable, desc="generations", leave=False) as bar:
+        for start, ss in zip(starts, seeds):
+            rng = np.random.default_rng(ss)
+            r = min(chunk_size, R - start)
+            cols = slice(start, start + r)
+            real_shape = (1, r) if share_real else (W, r)
+            state = model.fit(model.sample_real(rng, n, (1, r)), None, np.ones((1, 1)))
+            for name, value in model.errors(state).items():
+                errors[name][0, :, cols] = value  # generation 0 is the same for every weight
+            for gen in range(1, T + 1):
+                real = model.sample_real(rng, n, real_shape)
+                synthetic = model.sample_synthetic(rng, state, m, (W, r))
+                state = model.fit(real, synthetic, w_col)
+                for name, value in model.errors(state).items():
+                    errors[name][gen, :, cols] = value
+                bar.update()
+    return LoopResult(weights=weights, n=n, m=m, seed=int(seed), errors=errors)

@@ -1,0 +1,36 @@
+"""The book's figure conventions: theory as a line, simulation as points with 95% error bars,
+the golden-ratio weight marked. The style itself (fonts, colours, white background) is the
+top-level ``matplotlibrc``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .theory import GOLDEN_WEIGHT
+
+__all__ = ["Z95", "theory_line", "mc_points", "mark_golden", "mark_weight"]
+
+Z95 = 1.959963984540054  # two-sided 95% normal quantile, for error bars
+
+
+def theory_line(ax, x, y, label=None, **kwargs):
+    """Theory: a solid line."""
+    kwargs.setdefault("zorder", 2)
+    return ax.plot(x, y, "-", label=label, **kwargs)[0]
+
+
+def mc_points(ax, x, mean, sem, label=None, color=None, **kwargs):
+    """Monte Carlo: markers with 95% confidence bars (mean +- 1.96 standard errors)."""
+    kwargs.setdefault("zorder", 3)
+    return ax.errorbar(x, mean, yerr=Z95 * np.asarray(sem), fmt="o", color=color, label=label,
+                       markerfacecolor="white", markeredgewidth=1.4, elinewidth=1.2, **kwargs)
+
+
+def mark_weight(ax, w, label, color="0.35", **kwargs):
+    """A vertical dashed line at weight ``w``."""
+    return ax.axvline(w, color=color, linestyle="--", linewidth=1.2, label=label, zorder=1, **kwargs)
+
+
+def mark_golden(ax, label=r"$w = 1/\varphi$"):
+    """The golden-ratio weight 1/phi, the optimum at n = m."""
+    return mark_weight(ax, GOLDEN_WEIGHT, label, color="#B8860B")

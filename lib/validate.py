@@ -1,0 +1,88 @@
+"""Input checks shared by every public function in :mod:`lib`.
+
+Each check either returns a clean value or raises :class:`ValueError` whose message names the
+argument and the allowed range. No check ever "repairs" an input: a wrong argument must never
+turn into a plausible-looking wrong number.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "weights",
+    "ratio",
+    "sample_size",
+    "positive_int",
+    "mean_vector",
+    "covariance",
+]
+
+
+def _finite_array(value, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or infinity), got {value!r}")
+    return arr
+
+
+def weights(value, name: str = "w") -> np.ndarray:
+    """A real-data weight or an array of them: finite and in [0, 1]."""
+    arr = _finite_array(value, name)
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must lie in [0, 1] (the weight on the real-data loss), got {value!r}")
+    return arr
+
+
+def ratio(value, name: str = "k") -> np.ndarray:
+    """A real-to-synthetic sample-size ratio k = n/m, or an array of them: finite and > 0."""
+    arr = _finite_array(value, name)
+    if np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0 (k = n/m, real over synthetic sample size), got {value!r}")
+    return arr
+
+
+def _integer(value, name: str, minimum: int, why: str) -> int:
+    # bool is an Integral in Python; a sample size of True is a bug, not a 1.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {value!r}")
+    return int(value)
+
+
+def sample_size(value, name: str, minimum: int = 1, why: str = "") -> int:
+    """A sample size: an integer >= ``minimum`` (``why`` explains the minimum in the message)."""
+    return _integer(value, name, minimum, why)
+
+
+def positive_int(value, name: str) -> int:
+    """A count such as the number of generations or replications: an integer >= 1."""
+    return _integer(value, name, 1, "")
+
+
+def mean_vector(value, name: str = "mean") -> np.ndarray:
+    """A finite 1-D mean vector."""
+    arr = _finite_array(value, name)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D vector, got shape {arr.shape}")
+    return arr
+
+
+def covariance(value, dim: int, name: str = "cov") -> np.ndarray:
+    """A finite, symmetric, positive-definite ``dim x dim`` matrix."""
+    arr = _finite_array(value, name)
+    if arr.shape != (dim, dim):
+        raise ValueError(f"{name} must be a {dim} x {dim} matrix to match the mean, got shape {arr.shape}")
+    if not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
+        raise ValueError(f"{name} must be symmetric")
+    try:
+        np.linalg.cholesky(arr)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name} must be positive definite") from None
+    return arr
