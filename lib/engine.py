@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import validate
 
@@ -34,7 +34,7 @@ class Model(Protocol):
 
     ``shape`` is the batch shape of the samples to draw; ``state`` is a fitted model (for example
     ``(mean, cov)`` arrays of shapes (p, W, R) and (p, p, W, R)); ``w`` has shape (W, 1) so that it
-    broadcasts over the trailing batch axes. ``errors`` returns arrays broadcastable to (W, R).
+    broadcasts over the trailing batch axes. ``evaluate`` returns arrays broadcastable to (W, R).
     """
 
     metrics: tuple[str, ...]
@@ -51,36 +51,37 @@ class Model(Protocol):
     def fit(self, real: Any, synthetic: Any | None, w: np.ndarray) -> Any:
         """Minimise the weighted loss; ``synthetic=None`` means generation 0 (real data only)."""
 
-    def errors(self, state: Any) -> dict[str, np.ndarray]:
-        """Error of the fit against the truth, one array of batch shape per metric."""
+    def evaluate(self, state: Any) -> dict[str, np.ndarray]:
+        """What to record of a fit, one array per name in ``metrics``: its errors against the
+        truth, and possibly the fitted parameters themselves."""
 
 
 @dataclass(frozen=True)
 class LoopResult:
-    """Per-generation errors of a run: ``errors[metric]`` has shape (T + 1, W, R) for generations
-    0..T, weights ``weights`` and R replications."""
+    """What a run recorded: ``values[metric]`` has shape (T + 1, W, R) for generations 0..T,
+    weights ``weights`` and R replications."""
 
     weights: np.ndarray
     n: int
     m: int
     seed: int
-    errors: dict[str, np.ndarray] = field(repr=False)
+    values: dict[str, np.ndarray] = field(repr=False)
 
     @property
     def generations(self) -> np.ndarray:
-        return np.arange(next(iter(self.errors.values())).shape[0])
+        return np.arange(next(iter(self.values.values())).shape[0])
 
     @property
     def replications(self) -> int:
-        return next(iter(self.errors.values())).shape[2]
+        return next(iter(self.values.values())).shape[2]
 
     def mean(self, metric: str) -> np.ndarray:
         """Monte Carlo mean error, shape (T + 1, W)."""
-        return self.errors[metric].mean(axis=-1)
+        return self.values[metric].mean(axis=-1)
 
     def sem(self, metric: str) -> np.ndarray:
         """Standard error of :meth:`mean` (replications are independent)."""
-        e = self.errors[metric]
+        e = self.values[metric]
         return e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1])
 
     def window(self, metric: str, start: int, stop: int | None = None) -> np.ndarray:
@@ -89,7 +90,7 @@ class LoopResult:
         Generations within one replication are correlated, so standard errors must be computed
         across replications of this per-replication average, as :meth:`window_mean` does.
         """
-        e = self.errors[metric]
+        e = self.values[metric]
         stop = e.shape[0] - 1 if stop is None else stop
         if not 0 <= start <= stop < e.shape[0]:
             raise ValueError(f"need 0 <= start <= stop <= {e.shape[0] - 1}, got start={start}, stop={stop}")
@@ -102,7 +103,8 @@ class LoopResult:
 
 
 def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: int = 0,
-             chunk_size: int = 1000, share_real: bool = True, progress: bool | None = None) -> LoopResult:
+             chunk_size: int = 1000, share_real: bool = True, metrics=None,
+             progress: bool | None = None) -> LoopResult:
     """Run the weighted fresh-data loop for generations 0..T.
 
     Parameters
@@ -125,6 +127,8 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     share_real : bool
         Use the same fresh real samples for every weight (common random numbers: lower variance
         of differences between weights, and cheaper). Each weight's run is still exact in law.
+    metrics : sequence of str or None
+        Which of ``model.metrics`` to record (default: all). Each costs 8 (T + 1) W R bytes.
     progress : bool or None
         Show a tqdm bar; ``None`` shows it only when output goes to a terminal.
     """
@@ -139,10 +143,14 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     model.check_sizes(n, m)
+    metrics = tuple(model.metrics) if metrics is None else tuple(metrics)
+    unknown = sorted(set(metrics) - set(model.metrics))
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be a non-empty subset of {model.metrics}, got {metrics!r}")
 
     W = weights.size
     w_col = weights[:, None]  # broadcasts over replications
-    errors = {name: np.empty((T + 1, W, R)) for name in model.metrics}
+    values = {name: np.empty((T + 1, W, R)) for name in metrics}
     starts = range(0, R, chunk_size)
     seeds = np.random.SeedSequence(int(seed)).spawn(len(starts))
     disable = None if progress is None else not progress
@@ -153,13 +161,15 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
             cols = slice(start, start + r)
             real_shape = (1, r) if share_real else (W, r)
             state = model.fit(model.sample_real(rng, n, (1, r)), None, np.ones((1, 1)))
-            for name, value in model.errors(state).items():
-                errors[name][0, :, cols] = value  # generation 0 is the same for every weight
+            record = model.evaluate(state)
+            for name in metrics:
+                values[name][0, :, cols] = record[name]  # generation 0 is the same for every weight
             for gen in range(1, T + 1):
                 real = model.sample_real(rng, n, real_shape)
                 synthetic = model.sample_synthetic(rng, state, m, (W, r))
                 state = model.fit(real, synthetic, w_col)
-                for name, value in model.errors(state).items():
-                    errors[name][gen, :, cols] = value
+                record = model.evaluate(state)
+                for name in metrics:
+                    values[name][gen, :, cols] = record[name]
                 bar.update()
-    return LoopResult(weights=weights, n=n, m=m, seed=int(seed), errors=errors)
+    return LoopResult(weights=weights, n=n, m=m, seed=int(seed), values=values)

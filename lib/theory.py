@@ -37,7 +37,7 @@ __all__ = [
     "error_terms", "error_recursion", "limiting_error_abs_expr", "limiting_error_expr",
     "finite_error_expr", "gaussian_mean_error_expr", "dV_dw_expr", "optimal_weight_expr",
     "naive_weight_expr", "naive_error_expr", "optimal_weight_series",
-    "limiting_error", "optimal_weight", "naive_weight", "naive_error", "finite_error",
+    "limiting_error", "optimal_weight", "naive_weight", "naive_error", "finite_error", "window_error",
     "gaussian_mean_error", "GOLDEN_WEIGHT",
 ]
 
@@ -208,6 +208,17 @@ def finite_error(w, k, t):
     """
     w_, k_ = validate.weights(w), validate.ratio(k)
     return _float_or_array(_finite_error_fn()(*np.broadcast_arrays(w_, k_, _generation(t))))
+
+
+def window_error(w, k, start, stop):
+    """Exact relative error averaged over generations start..stop (inclusive): what a simulation
+    that averages each run over those generations estimates (before t -> infinity)."""
+    start, stop = int(_generation(start)), int(_generation(stop))
+    if stop < start:
+        raise ValueError(f"stop must be >= start, got start={start}, stop={stop}")
+    w_, k_ = np.broadcast_arrays(validate.weights(w), validate.ratio(k))
+    ts = np.arange(start, stop + 1)
+    return _float_or_array(np.mean(_finite_error_fn()(w_[..., None], k_[..., None], ts), axis=-1))
 
 
 def gaussian_mean_error(w, n, m, t, trace_cov=1.0):
