@@ -1,0 +1,107 @@
+"""Bad input raises ValueError naming the argument; it never becomes a wrong number."""
+
+import math
+
+import numpy as np
+import pytest
+
+import lib
+from lib import covariance_theory as ct, theory
+
+
+@pytest.mark.parametrize("w", [-0.1, 1.1, math.nan, math.inf, [0.5, 2.0], "a"])
+def test_weight_out_of_range(w):
+    with pytest.raises(ValueError, match=r"\bw\b"):
+        lib.limiting_error(w, 1.0)
+
+
+@pytest.mark.parametrize("k", [0, -1, math.nan, math.inf, [1.0, 0.0]])
+def test_ratio_not_positive_finite(k):
+    with pytest.raises(ValueError, match=r"\bk\b"):
+        lib.optimal_weight(k)
+    with pytest.raises(ValueError, match=r"\bk\b"):
+        lib.limiting_error(0.5, k)
+    with pytest.raises(ValueError, match=r"\bk\b"):
+        lib.naive_weight(k)
+
+
+@pytest.mark.parametrize("t", [-1, 1.5, [0, -2]])
+def test_generation_not_nonnegative_integer(t):
+    with pytest.raises(ValueError, match=r"\bt\b"):
+        lib.finite_error(0.5, 1.0, t)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("n", dict(n=10.5)), ("n", dict(n=0)), ("n", dict(n=True)), ("n", dict(n=math.nan)),
+    ("m", dict(m=2.0)), ("m", dict(m=-3)),
+    ("T", dict(T=0)), ("T", dict(T=3.0)),
+    ("replications", dict(replications=1)), ("replications", dict(replications=10.0)),
+    ("w", dict(w=[0.2, 1.5])), ("w", dict(w=math.nan)), ("w", dict(w=[[0.1, 0.2]])),
+    ("seed", dict(seed=-1)), ("seed", dict(seed=1.5)),
+    ("chunk_size", dict(chunk_size=0)),
+    ("metrics", dict(metrics=["nope"])), ("metrics", dict(metrics=[])),
+])
+def test_run_loop_rejects(name, kwargs):
+    args = dict(model=lib.GaussianModel(np.zeros(2), np.eye(2)), w=0.5, n=10, m=10, T=2, replications=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        lib.run_loop(**args)
+
+
+def test_covariance_needs_more_points_than_dimensions():
+    model = lib.GaussianModel(np.zeros(3), np.eye(3))
+    with pytest.raises(ValueError, match=r"\bn\b.*4 points"):
+        lib.run_loop(model, 0.5, n=3, m=10, T=2, replications=4)
+    with pytest.raises(ValueError, match=r"\bm\b.*4 points"):
+        lib.run_loop(model, 0.5, n=10, m=3, T=2, replications=4)
+    one_d = lib.GaussianModel(np.zeros(1), np.eye(1))
+    with pytest.raises(ValueError, match=r"\bm\b.*2 points"):
+        lib.run_loop(one_d, 0.5, n=10, m=1, T=2, replications=4)
+
+
+@pytest.mark.parametrize("cov, pattern", [
+    ([[1.0, 0.5], [0.4, 1.0]], "symmetric"),
+    ([[1.0, 2.0], [2.0, 1.0]], "positive definite"),
+    ([[1.0, 0.0], [0.0, math.nan]], "finite"),
+    (np.eye(3), "2 x 2"),
+])
+def test_gaussian_model_rejects_bad_covariance(cov, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        lib.GaussianModel(np.zeros(2), cov)
+
+
+def test_gaussian_model_rejects_bad_mean_and_sampler():
+    with pytest.raises(ValueError, match="mean"):
+        lib.GaussianModel([0.0, math.nan], np.eye(2))
+    with pytest.raises(ValueError, match="mean"):
+        lib.GaussianModel(np.zeros((2, 2)), np.eye(2))
+    with pytest.raises(ValueError, match="sampler"):
+        lib.GaussianModel(np.zeros(2), np.eye(2), sampler="exact")
+
+
+def test_exact_gaussian_formulas_reject_bad_input(sigma3):
+    with pytest.raises(ValueError, match=r"\bn\b"):
+        theory.gaussian_mean_error(0.5, 10.5, 10, 3)
+    with pytest.raises(ValueError, match="trace_cov"):
+        theory.gaussian_mean_error(0.5, 10, 10, 3, trace_cov=-1.0)
+    with pytest.raises(ValueError, match=r"\bm\b"):
+        ct.covariance_error_path(0.5, 10, 1, 3, sigma3)
+    with pytest.raises(ValueError, match="cov"):
+        ct.covariance_limit(0.5, 10, 10, [[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match=r"\bT\b"):
+        ct.covariance_error_path(0.5, 10, 10, 0, sigma3)
+    with pytest.raises(ValueError, match=r"\bw\b"):
+        ct.covariance_limit(1.5, 10, 10, sigma3)
+    with pytest.raises(ValueError, match=r"\bn\b"):
+        ct.variance_optimal_weight(1, 10)
+    with pytest.raises(ValueError, match=r"stop"):
+        theory.window_error(0.5, 1.0, 10, 5)
+
+
+def test_batched_cholesky_refuses_indefinite():
+    from lib import batched
+    S = np.zeros((2, 2, 3))
+    S[0, 0] = S[1, 1] = 1.0
+    S[0, 1] = S[1, 0] = np.array([0.0, 0.5, 2.0])  # the last is indefinite
+    with pytest.raises(ValueError, match="positive definite"):
+        batched.cholesky(S)
