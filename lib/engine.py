@@ -13,7 +13,8 @@ one call of ``fit`` fits every replication at every weight.
 
 Randomness: replications are processed in chunks of ``chunk_size``; chunk ``i`` draws from its own
 ``numpy.random.Generator`` seeded by ``SeedSequence(seed).spawn(...)[i]``. Results are therefore a
-deterministic function of (seed, chunk_size), whatever order or process the chunks run in.
+deterministic function of (seed, weights, replications, chunk_size), whatever order or process the
+chunks run in.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class LoopResult:
 
 
 def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: int = 0,
-             chunk_size: int = 1000, share_real: bool = True, metrics=None,
+             chunk_size: int | None = None, share_real: bool = True, metrics=None,
              progress: bool | None = None) -> LoopResult:
     """Run the weighted fresh-data loop for generations 0..T.
 
@@ -122,8 +123,11 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
         Independent runs of the loop (>= 2, for standard errors).
     seed : int
         Root of the ``SeedSequence`` that seeds every chunk.
-    chunk_size : int
-        Replications per vectorised chunk; bounds memory. Part of the random stream's definition.
+    chunk_size : int or None
+        Replications per vectorised chunk; bounds memory and is part of the random stream's
+        definition. ``None``: about 100,000 (weight, replication) pairs per chunk, at most 20,000
+        replications (large arrays amortise numpy's per-call overhead). The full-data Gaussian
+        sampler holds 8 p max(n, m) bytes per pair, so pass a smaller value for it when m is large.
     share_real : bool
         Use the same fresh real samples for every weight (common random numbers: lower variance
         of differences between weights, and cheaper). Each weight's run is still exact in law.
@@ -139,6 +143,9 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     m = validate.sample_size(m, "m")
     T = validate.positive_int(T, "T")
     R = validate.sample_size(replications, "replications", 2, " (standard errors need two)")
+    W = weights.size
+    if chunk_size is None:
+        chunk_size = min(20_000, max(1, 100_000 // W))
     chunk_size = validate.positive_int(chunk_size, "chunk_size")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -148,7 +155,6 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {model.metrics}, got {metrics!r}")
 
-    W = weights.size
     w_col = weights[:, None]  # broadcasts over replications
     values = {name: np.empty((T + 1, W, R)) for name in metrics}
     starts = range(0, R, chunk_size)

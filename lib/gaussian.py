@@ -44,7 +44,8 @@ def standard_wishart_factor(rng: np.random.Generator, df: int, p: int, shape: tu
     A = np.zeros((p, p) + shape)
     for i in range(p):
         # chi2_nu = 2 Gamma(nu / 2); a scalar shape per call is ~1.5x faster than an array of dfs.
-        A[i, i] = np.sqrt(2.0 * rng.standard_gamma((df - i) / 2.0, size=shape))
+        g = rng.standard_gamma((df - i) / 2.0, size=shape)
+        np.sqrt(np.multiply(g, 2.0, out=g), out=A[i, i])
         for j in range(i):
             A[i, j] = rng.standard_normal(shape)
     return A
@@ -119,7 +120,11 @@ class GaussianModel:
         if synthetic is None:
             return real
         (mr, Sr), (ms, Ss) = real, synthetic
-        return w * mr + (1 - w) * ms, w * Sr + (1 - w) * Ss
+        # w * real + (1 - w) * synthetic, written as synthetic + w * (real - synthetic) in place
+        # (the synthetic statistics are fresh arrays of the full batch shape, owned by this step).
+        ms += w * (mr - ms)
+        Ss += w * (Sr - Ss)
+        return ms, Ss
 
     def evaluate(self, state):
         mu, cov = state

@@ -1,0 +1,29 @@
+# One command builds the book, one runs the tests; each creates and fills .venv first if needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test benchmark clean
+
+# Re-install when the requirements or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+## book: execute every chapter and build the static site into _build/html (fails on any warning)
+book: $(STAMP)
+	$(BIN)/jupyter-book build --all -W -n --keep-going .
+
+## test: lib tests, Monte Carlo checks, every notebook through papermill, and the strict build
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## benchmark: throughput of the simulation engine (prints figures; not a test)
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/gaussian_throughput.py
+
+clean:
+	rm -rf _build $(VENV)
