@@ -19,9 +19,10 @@ from .theory import (
     naive_error,
     naive_weight,
     optimal_weight,
+    window_error,
 )
 
 __all__ = [
     "GOLDEN_WEIGHT", "GaussianModel", "LoopResult", "Model", "finite_error", "gaussian_mean_error",
-    "limiting_error", "naive_error", "naive_weight", "optimal_weight", "run_loop",
+    "limiting_error", "naive_error", "naive_weight", "optimal_weight", "run_loop", "window_error",
 ]

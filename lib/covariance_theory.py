@@ -21,7 +21,7 @@ import sympy as sp
 from scipy import optimize
 
 from . import validate
-from .theory import _numeric, k, m, n, t, w
+from .theory import _generation, _numeric, k, m, n, t, w
 
 # tr(Sigma^2) and (tr Sigma)^2 of the true covariance; A, B of the previous generation.
 tr2 = sp.Symbol("tr_Sigma2", positive=True)
@@ -160,12 +160,16 @@ def _recursion_fns():
     return tuple(_entrywise(part, args) for part in covariance_recursion())
 
 
+def _sizes(n, m):
+    why = " (an unbiased sample covariance needs two points)"
+    return validate.sample_size(n, "n", 2, why), validate.sample_size(m, "m", 2, why)
+
+
 def _check_cov_inputs(w, n, m, cov):
     w_ = np.atleast_1d(validate.weights(w))
     if w_.ndim != 1:
         raise ValueError(f"w must be a scalar or a 1-D array of weights, got shape {w_.shape}")
-    n_ = validate.sample_size(n, "n", 2, " (an unbiased covariance needs two points)")
-    m_ = validate.sample_size(m, "m", 2, " (an unbiased covariance needs two points)")
+    n_, m_ = _sizes(n, m)
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
     cov = validate.covariance(cov, cov.shape[0], "cov")
     return w_, n_, m_, float(np.trace(cov @ cov)), float(np.trace(cov)) ** 2
@@ -199,9 +203,9 @@ def covariance_limit(w, n, m, cov):
 
 
 def covariance_optimal_weight(n, m, cov):
-    """The weight minimising the exact limit E|Sigma_inf - Sigma|_F^2 (numerical, |error| < 1e-9)."""
-    validate.sample_size(n, "n", 2, " (an unbiased covariance needs two points)")
-    m_ = validate.sample_size(m, "m", 2, " (an unbiased covariance needs two points)")
+    """The weight minimising the exact limit E|Sigma_inf - Sigma|_F^2 (bounded scalar minimisation,
+    absolute tolerance 1e-11 in w)."""
+    _, m_ = _sizes(n, m)
     # Weights below w_min make the recursion unstable (infinite limit).
     w_min = 1 - np.sqrt((m_ - 1) / (m_ + 1))
     res = optimize.minimize_scalar(lambda x: covariance_limit(x, n, m, cov), bounds=(w_min + 1e-12, 1.0),
@@ -211,23 +215,14 @@ def covariance_optimal_weight(n, m, cov):
 
 def variance_optimal_weight(n, m):
     """Exact finite-sample optimum of the 1-D variance error (closed form from SymPy)."""
-    n_ = validate.sample_size(n, "n", 2, " (an unbiased variance needs two points)")
-    m_ = validate.sample_size(m, "m", 2, " (an unbiased variance needs two points)")
-    return float(_variance_optimum_fn()(n_, m_))
-
-
-def _df_check(n_, m_):
-    return (validate.sample_size(n_, "n", 2, " (an unbiased variance needs two points)"),
-            validate.sample_size(m_, "m", 2, " (an unbiased variance needs two points)"))
+    return float(_variance_optimum_fn()(*_sizes(n, m)))
 
 
 def log_variance_mean(n, m, t):
     """E log(sigma_t^2/sigma^2) under w = 0, for an array of generations ``t``."""
-    n_, m_ = _df_check(n, m)
-    return np.asarray(_log_variance_fns()[0](n_, m_, np.asarray(t)), dtype=float)
+    return np.asarray(_log_variance_fns()[0](*_sizes(n, m), _generation(t)), dtype=float)
 
 
 def log_variance_sd(n, m, t):
     """Standard deviation of log sigma_t^2 under w = 0."""
-    n_, m_ = _df_check(n, m)
-    return np.sqrt(np.asarray(_log_variance_fns()[1](n_, m_, np.asarray(t)), dtype=float))
+    return np.sqrt(np.asarray(_log_variance_fns()[1](*_sizes(n, m), _generation(t)), dtype=float))

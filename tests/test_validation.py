@@ -96,6 +96,8 @@ def test_exact_gaussian_formulas_reject_bad_input(sigma3):
         ct.variance_optimal_weight(1, 10)
     with pytest.raises(ValueError, match=r"stop"):
         theory.window_error(0.5, 1.0, 10, 5)
+    with pytest.raises(ValueError, match=r"\bt\b"):
+        ct.log_variance_mean(10, 10, [0, -1])
 
 
 def test_batched_cholesky_refuses_indefinite():
