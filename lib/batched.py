@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["matmul", "matvec", "gram", "cholesky", "lift"]
+__all__ = ["matmul", "matvec", "gram", "cholesky", "solve_spd", "lift"]
 
 
 def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -30,10 +30,11 @@ def gram(A: np.ndarray) -> np.ndarray:
     return np.einsum("ik...,jk...->ij...", A, A)
 
 
-def cholesky(S: np.ndarray) -> np.ndarray:
+def cholesky(S: np.ndarray, check: bool = True) -> np.ndarray:
     """Lower-triangular L with L L' = S for every batch element (Cholesky-Banachiewicz).
 
-    Raises ValueError if some matrix is not positive definite, rather than returning NaN.
+    Raises ValueError if some matrix is not positive definite; with ``check=False`` those batch
+    elements get NaN entries instead, for a caller that handles them element by element.
     """
     p = S.shape[0]
     L = np.zeros_like(S)
@@ -41,12 +42,28 @@ def cholesky(S: np.ndarray) -> np.ndarray:
         for j in range(i + 1):
             s = S[i, j] - np.einsum("k...,k...->...", L[i, :j], L[j, :j])
             if i == j:
-                if np.any(~(s > 0)):
+                if check and np.any(~(s > 0)):
                     raise ValueError("matrix is not positive definite for some batch element")
-                L[i, i] = np.sqrt(s)
+                with np.errstate(invalid="ignore"):
+                    L[i, i] = np.sqrt(np.where(s > 0, s, np.nan))
             else:
                 L[i, j] = s / L[j, j]
     return L
+
+
+def solve_spd(S: np.ndarray, b: np.ndarray, check: bool = True) -> np.ndarray:
+    """x with S x = b for symmetric positive-definite S (p, p, ...) and b (p, ...):
+    Cholesky factorisation, then forward and back substitution, entry by entry.
+    ``check=False``: NaN for the batch elements where S is not positive definite."""
+    L = cholesky(S, check)
+    p = L.shape[0]
+    y = np.empty(np.broadcast_shapes(b.shape, L.shape[1:]))
+    for i in range(p):  # L y = b
+        y[i] = (b[i] - np.einsum("k...,k...->...", L[i, :i], y[:i])) / L[i, i]
+    x = np.empty_like(y)
+    for i in reversed(range(p)):  # L' x = y
+        x[i] = (y[i] - np.einsum("k...,k...->...", L[i + 1:, i], x[i + 1:])) / L[i, i]
+    return x
 
 
 def lift(x: np.ndarray, batch_ndim: int) -> np.ndarray:

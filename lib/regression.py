@@ -1,0 +1,190 @@
+"""Regression models in the weighted loop (paper-notes Sec. 3, "GLMs").
+
+* :class:`GLMModel`: random design. Covariates x ~ N(0, I_p), fresh for the real sample and drawn
+  from the same (known) design distribution for the synthetic one; responses from the true
+  coefficients (real) or from the previous generation's fit (synthetic). Families: "linear"
+  (y = x'theta + N(0, sigma^2), sigma known), "logistic", "poisson" (canonical links).
+* :class:`FixedDesignLinearModel`: the same design X every generation for the real and the
+  synthetic responses (so m = n), as in the authors' fixed-design experiment.
+
+Per-sample weights are w/n (real) and (1-w)/m (synthetic), as in the paper. Metrics: ``"coef"`` =
+|theta_t - theta*|^2 and, for the iterative fits, ``"failed"`` = 1 where a fit failed to converge
+(a warning with the count is also issued); a failed fit keeps its last finite iterate.
+
+The linear family has an exact sufficient-statistic sampler: for Gaussian covariates
+G = X'X ~ Wishart(N, I) and, given G, X'eps ~ N(0, sigma^2 G), i.e. X'eps = sigma A z with A the
+Bartlett factor of G (which is its Cholesky factor). The fit solves (w G_r/n + (1-w) G_s/m) theta
+= w b_r/n + (1-w) b_s/m with b = X'y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import batched, glm, validate
+from .gaussian import standard_wishart_factor
+
+__all__ = ["GLMModel", "FixedDesignLinearModel"]
+
+SAMPLERS = ("full", "suffstat")
+
+
+@dataclass(frozen=True)
+class GLMModel:
+    """A GLM with N(0, I_p) covariates in the weighted loop; see the module docstring.
+
+    ``sampler``: "full" draws every covariate and response; "suffstat" (linear family only, and its
+    default) draws X'X and X'y directly, exactly in distribution.
+    """
+
+    family: str
+    coef: np.ndarray
+    sigma: float = 1.0
+    sampler: str | None = None
+    tol: float = 1e-7
+    max_iter: int = 50
+    metrics: tuple[str, ...] = field(default=("coef", "failed"), init=False)
+
+    def __post_init__(self):
+        fam = glm.family(self.family)
+        coef = validate.mean_vector(self.coef, "coef")
+        sigma = float(validate.ratio(self.sigma, "sigma"))
+        sampler = self.sampler or ("suffstat" if fam.name == "linear" else "full")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+        if sampler == "suffstat" and fam.name != "linear":
+            raise ValueError("sampler 'suffstat' is exact only for the linear family; use 'full'")
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "sigma", sigma)
+        object.__setattr__(self, "sampler", sampler)
+        object.__setattr__(self, "_fam", fam)
+
+    @property
+    def dim(self) -> int:
+        return self.coef.size
+
+    def check_sizes(self, n: int, m: int) -> None:
+        why = f" (a regression with {self.dim} coefficients needs at least {self.dim} points)"
+        validate.sample_size(n, "n", self.dim, why)
+        validate.sample_size(m, "m", self.dim, why)
+
+    def chunk_pairs(self, n: int, m: int) -> int:
+        """(weight, replication) pairs per chunk: the full sampler holds ~(p + 4) (n + m) floats
+        per pair, so bound that to about 50 MB per array."""
+        return 100_000 if self.sampler == "suffstat" else max(1, 6_000_000 // (n + m))
+
+    # --- sampling -------------------------------------------------------------------------------
+    def _draw(self, rng, theta, size, shape):
+        """(design part, response part, size) for ``size`` points whose responses follow ``theta``:
+        (X, y) for the full sampler, (X'X, X'y) for the sufficient-statistic one."""
+        p = self.dim
+        if self.sampler == "suffstat":
+            A = standard_wishart_factor(rng, size, p, shape)  # G = A A', A lower triangular
+            G = batched.gram(A)
+            b = batched.matvec(G, theta) + self.sigma * batched.matvec(A, rng.standard_normal((p,) + shape))
+            return G, b, size
+        X = rng.standard_normal((p, size) + shape)
+        eta = glm.linear_predictor(X, theta)
+        if self._fam.name == "linear":
+            return X, eta + self.sigma * rng.standard_normal(eta.shape), size
+        return X, self._fam.sample(rng, eta), size
+
+    def sample_real(self, rng, n, shape):
+        return self._draw(rng, batched.lift(self.coef, len(shape)), n, shape)
+
+    def sample_synthetic(self, rng, state, m, shape):
+        theta = state[0]
+        # The generating coefficients travel with the sample: they are the warm start of the fit.
+        return self._draw(rng, theta, m, shape) + (theta,)
+
+    # --- fitting --------------------------------------------------------------------------------
+    def fit(self, real, synthetic, w):
+        A_r, c_r, n = real
+        if synthetic is None:
+            weighted, start = [(A_r, c_r, 1.0 / n)], np.zeros((self.dim,) + c_r.shape[1:])
+        else:
+            A_s, c_s, m, start = synthetic
+            weighted = [(A_r, c_r, w / n), (A_s, c_s, (1 - w) / m)]
+        if self.sampler == "suffstat":
+            # Weighted least squares from X'X and X'y: (sum a G) theta = sum a b.
+            H = sum(a * G for G, _, a in weighted)
+            theta = batched.solve_spd(H, sum(a * b for _, b, a in weighted))
+            return theta, np.zeros(theta.shape[1:], dtype=bool)
+        # (For the linear family the first Newton step is the least-squares solution; the second
+        # confirms it.)
+        theta, ok, _ = glm.newton(self._fam, weighted, start, tol=self.tol, max_iter=self.max_iter,
+                                  max_step=np.inf if self._fam.name == "linear" else 2.0)
+        if not np.all(ok):
+            glm.warn_failures(self._fam.name, int(np.sum(~ok)), ok.size, self.max_iter)
+        return theta, ~ok
+
+    def evaluate(self, state):
+        theta, failed = state
+        return {"coef": np.sum((theta - batched.lift(self.coef, theta.ndim - 1)) ** 2, axis=0),
+                "failed": failed.astype(float)}
+
+
+@dataclass(frozen=True)
+class FixedDesignLinearModel:
+    """Least squares with the same design X (N x p) every generation, for the real and the
+    synthetic responses alike (so n = m = N), as in the authors' fixed-design experiment.
+
+    With the same X, the weighted least-squares fit is theta_t = w b_real + (1 - w) b_syn, the
+    weighted average of two ordinary least-squares estimates b = (X'X)^{-1} X'y. Given the
+    coefficients that generated the responses, b ~ N(coefficients, sigma^2 (X'X)^{-1}) exactly:
+    the "suffstat" sampler draws b directly, the "full" sampler draws y and solves.
+    """
+
+    X: np.ndarray
+    coef: np.ndarray
+    sigma: float = 1.0
+    sampler: str = "suffstat"
+    metrics: tuple[str, ...] = field(default=("coef",), init=False)
+
+    def __post_init__(self):
+        coef = validate.mean_vector(self.coef, "coef")
+        X = np.asarray(self.X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != coef.size:
+            raise ValueError(f"X must be an N x {coef.size} matrix to match coef, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X must be finite (no NaN or infinity)")
+        if np.linalg.matrix_rank(X) < coef.size:
+            raise ValueError(f"X is singular (rank < {coef.size}): the least-squares fit is not unique")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        sigma = float(validate.ratio(self.sigma, "sigma"))
+        gram_inv = np.linalg.inv(X.T @ X)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "sigma", sigma)
+        object.__setattr__(self, "_solve", gram_inv @ X.T)  # (X'X)^{-1} X'
+        object.__setattr__(self, "_chol", np.linalg.cholesky(sigma**2 * gram_inv))
+
+    def check_sizes(self, n: int, m: int) -> None:
+        N = self.X.shape[0]
+        for name, value in (("n", n), ("m", m)):
+            if validate.sample_size(value, name) != N:
+                raise ValueError(f"{name} must equal the number of rows of the fixed design X ({N}), got {value}")
+
+    def _draw(self, rng, theta, shape):
+        p = self.coef.size
+        if self.sampler == "suffstat":
+            return theta + batched.matvec(batched.lift(self._chol, len(shape)), rng.standard_normal((p,) + shape))
+        N = self.X.shape[0]
+        eps = self.sigma * rng.standard_normal((N,) + shape)
+        mean = np.einsum("nj,j...->n...", self.X, np.broadcast_to(theta, (p,) + shape))
+        return np.einsum("jn,n...->j...", self._solve, mean + eps)
+
+    def sample_real(self, rng, n, shape):
+        return self._draw(rng, batched.lift(self.coef, len(shape)), shape)
+
+    def sample_synthetic(self, rng, state, m, shape):
+        return self._draw(rng, state, shape)
+
+    def fit(self, real, synthetic, w):
+        return real if synthetic is None else synthetic + w * (real - synthetic)
+
+    def evaluate(self, state):
+        return {"coef": np.sum((state - batched.lift(self.coef, state.ndim - 1)) ** 2, axis=0)}

@@ -1,0 +1,209 @@
+"""The batched GLM solver, the regression models in the loop, and their theory."""
+
+import warnings
+
+import numpy as np
+import pytest
+import sympy as sp
+from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRegressor
+
+import lib
+from lib import glm, glm_theory, theory
+from lib.regression import FixedDesignLinearModel, GLMModel
+from conftest import assert_mc_matches, Z_TOL
+
+
+def _sklearn(family, X, y, sw):
+    if family == "logistic":
+        est = LogisticRegression(C=np.inf, fit_intercept=False, solver="newton-cholesky", tol=1e-12, max_iter=500)
+    elif family == "poisson":
+        est = PoissonRegressor(alpha=0.0, fit_intercept=False, solver="newton-cholesky", tol=1e-12, max_iter=500)
+    else:
+        est = LinearRegression(fit_intercept=False)
+    return est.fit(X, y, sample_weight=sw).coef_.ravel()
+
+
+def _problem(rng, family, N, p):
+    X = rng.standard_normal((N, p)) * rng.uniform(0.5, 2.0, p)
+    beta = rng.uniform(-0.8, 0.8, p)
+    eta = X @ beta
+    y = {"linear": eta + rng.standard_normal(N),
+         "logistic": (rng.random(N) < 1 / (1 + np.exp(-eta))).astype(float),
+         "poisson": rng.poisson(np.exp(eta)).astype(float)}[family]
+    return X, y
+
+
+@pytest.mark.parametrize("family", ["linear", "logistic", "poisson"])
+def test_solver_matches_sklearn_with_unequal_weights(family):
+    rng = np.random.default_rng(sum(map(ord, family)))
+    for _ in range(5):
+        N, p = int(rng.integers(40, 300)), int(rng.integers(1, 6))
+        X, y = _problem(rng, family, N, p)
+        sw = rng.uniform(0.05, 5.0, N)  # unequal weights
+        ours = glm.fit_glm(family, X, y, sw)
+        assert ours.converged
+        np.testing.assert_allclose(ours.coef, _sklearn(family, X, y, sw), atol=1e-6, rtol=0)
+
+
+def test_batched_fit_equals_separate_fits():
+    rng = np.random.default_rng(1)
+    problems = [_problem(rng, "logistic", 120, 3) for _ in range(4)]
+    X = np.stack([P[0] for P in problems])
+    y = np.stack([P[1] for P in problems])
+    sw = rng.uniform(0.1, 2, y.shape)
+    batch = glm.fit_glm("logistic", X, y, sw)
+    for b in range(4):
+        np.testing.assert_allclose(batch.coef[b], glm.fit_glm("logistic", X[b], y[b], sw[b]).coef, atol=1e-10)
+
+
+@pytest.mark.parametrize("X, y", [
+    (np.c_[np.r_[-np.ones(5), np.ones(5)]], np.r_[np.zeros(5), np.ones(5)]),  # complete separation
+    (np.c_[np.ones(8), np.r_[-2, -1, 0, 0, 1, 2, 3, 4]], np.r_[0, 0, 0, 1, 1, 1, 1, 1.0]),  # quasi-complete
+])
+def test_separation_is_reported_not_hidden(X, y):
+    with pytest.warns(glm.ConvergenceWarning, match="1 of 1 logistic fits failed"):
+        res = glm.fit_glm("logistic", X, y)
+    assert not res.converged and np.all(np.isfinite(res.coef))
+
+
+@pytest.mark.parametrize("family, y, pattern", [
+    ("logistic", [0, 1, 2, 0, 1, 0], "only 0 and 1"),
+    ("logistic", [0, 1, 0.5, 0, 1, 0], "only 0 and 1"),
+    ("poisson", [0, 1, -1, 0, 1, 0], "non-negative integer"),
+    ("poisson", [0, 1, 1.5, 0, 1, 0], "non-negative integer"),
+    ("linear", [0, 1, np.nan, 0, 1, 0], "finite"),
+])
+def test_invalid_responses(family, y, pattern):
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    with pytest.raises(ValueError, match=pattern):
+        glm.fit_glm(family, X, y)
+
+
+def test_invalid_designs_and_weights():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 2))
+    y = (rng.random(10) < 0.5).astype(float)
+    with pytest.raises(ValueError, match="singular"):
+        glm.fit_glm("logistic", np.c_[X[:, 0], 2 * X[:, 0]], y)
+    with pytest.raises(ValueError, match="rows"):
+        glm.fit_glm("logistic", X, y[:9])
+    with pytest.raises(ValueError, match="X must be"):
+        glm.fit_glm("logistic", X[:, 0], y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        glm.fit_glm("logistic", X, y, -np.ones(10))
+    with pytest.raises(ValueError, match="sample_weight"):
+        glm.fit_glm("logistic", X, y, np.ones(9))
+    with pytest.raises(ValueError, match="family"):
+        glm.fit_glm("probit", X, y)
+    with pytest.raises(ValueError, match="coef"):
+        GLMModel("logistic", [1.0, np.nan])
+    with pytest.raises(ValueError, match="suffstat"):
+        GLMModel("logistic", [1.0, 1.0], sampler="suffstat")
+    with pytest.raises(ValueError, match="singular"):
+        FixedDesignLinearModel(np.c_[X[:, 0], X[:, 0]], [1.0, 1.0])
+    with pytest.raises(ValueError, match="rows of the fixed design"):
+        lib.run_loop(FixedDesignLinearModel(X, [1.0, 1.0]), 0.5, 10, 12, 2, 4)
+    with pytest.raises(ValueError, match="N x 3"):
+        FixedDesignLinearModel(X, [1.0, 1.0, 1.0])
+
+
+# --- theory ------------------------------------------------------------------------------------
+
+def test_linearised_step_has_the_gaussian_mean_structure():
+    terms = glm_theory.linearised_error_terms()
+    assert sp.simplify(sum(c**2 * v for c, v in terms) - theory.error_recursion()) == 0
+    step = glm_theory.linearised_step()
+    expected = (1 - theory.w) * (glm_theory.theta_prev - glm_theory.theta_star) + (
+        theory.w * glm_theory.U_real + (1 - theory.w) * glm_theory.U_syn) / glm_theory.info
+    assert sp.simplify(step - expected) == 0
+
+
+def test_poisson_information_closed_form_matches_quadrature():
+    q, a, c = glm_theory.poisson_moments_expr()
+    for qq in [0.0, 0.7, 1.9]:
+        a_num = glm_theory._normal_expectation(lambda u: np.exp(qq * u) * u * u)
+        c_num = glm_theory._normal_expectation(lambda u: np.exp(qq * u))
+        assert float(a.subs(q, qq)) == pytest.approx(a_num, rel=1e-10)
+        assert float(c.subs(q, qq)) == pytest.approx(c_num, rel=1e-10)
+
+
+@pytest.mark.parametrize("family, beta", [("logistic", [0.8, -0.4, 1.1]), ("poisson", [0.3, -0.5, 0.2])])
+def test_fisher_information_against_monte_carlo(family, beta):
+    rng = np.random.default_rng(5)
+    beta = np.array(beta)
+    x = rng.standard_normal((1_000_000, 3))
+    eta = x @ beta
+    v = np.exp(eta) if family == "poisson" else 1 / (1 + np.exp(-eta)) / (1 + np.exp(eta))
+    samples = v[:, None, None] * x[:, :, None] * x[:, None, :]
+    mc, se = samples.mean(axis=0), samples.std(axis=0) / np.sqrt(len(x))
+    exact = glm_theory.fisher_information(family, beta)
+    assert np.all(np.abs(mc - exact) < Z_TOL * se + 1e-12)
+
+
+def test_fisher_information_linear_and_zero_coefficients():
+    assert np.allclose(glm_theory.fisher_information("linear", [1.0, 2.0], sigma=2.0), np.eye(2) / 4)
+    assert np.allclose(glm_theory.fisher_information("logistic", [0.0, 0.0]), np.eye(2) / 4, atol=1e-10)
+    assert np.allclose(glm_theory.fisher_information("poisson", [0.0, 0.0]), np.eye(2))
+
+
+# --- Monte Carlo against theory -----------------------------------------------------------------
+
+@pytest.mark.parametrize("sampler", ["suffstat", "full"])
+def test_fixed_design_exact(sampler):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((25, 3)) @ np.diag([1.0, 0.5, 2.0])
+    model = FixedDesignLinearModel(X, [0.5, -1.0, 2.0], sigma=1.5, sampler=sampler)
+    weights, T, start = [0.2, 0.5, 0.9], 40, 15
+    res = lib.run_loop(model, weights, 25, 25, T, 20000, seed=4)
+    mc, se = res.window_mean("coef", start)
+    exact = [np.mean(glm_theory.fixed_design_coef_error(wi, X, np.arange(start, T + 1), sigma=1.5)) for wi in weights]
+    assert_mc_matches(mc, se, exact, f"fixed design, {sampler}")
+    # w = 0 grows linearly: relative error 1 + t.
+    res0 = lib.run_loop(model, 0.0, 25, 25, 5, 60000, seed=5)
+    assert_mc_matches(res0.mean("coef")[:, 0], res0.sem("coef")[:, 0],
+                      glm_theory.fixed_design_coef_error(0.0, X, np.arange(6), sigma=1.5), "fixed design, w = 0")
+
+
+def test_random_design_linear_samplers_agree():
+    rng_weights = [0.3, 0.7]
+    a = lib.run_loop(GLMModel("linear", [1.0, -0.5], sigma=0.7, sampler="suffstat"), rng_weights, 12, 30, 20, 20000, seed=6)
+    b = lib.run_loop(GLMModel("linear", [1.0, -0.5], sigma=0.7, sampler="full"), rng_weights, 12, 30, 20, 20000, seed=7)
+    ma, sa = a.window_mean("coef", 10)
+    mb, sb = b.window_mean("coef", 10)
+    assert np.all(np.abs(ma - mb) < Z_TOL * np.hypot(sa, sb)), (ma, mb)
+    from scipy import stats
+    assert stats.ks_2samp(a.values["coef"][-1, 0], b.values["coef"][-1, 0]).pvalue > 1e-6
+
+
+def test_random_design_linear_asymptotics():
+    # Large n: finite-n effects ~ (p + 1) / n = 0.3%, far below the tolerance; 5% errors detected.
+    weights, n, m = [0.25, 0.55, 0.85], 1000, 2000
+    model = GLMModel("linear", [1.0, -0.5, 0.2], sigma=0.8)
+    res = lib.run_loop(model, weights, n, m, 60, 20000, seed=8)
+    mc, se = res.window_mean("coef", 30)
+    exact = glm_theory.asymptotic_coef_error("linear", [1.0, -0.5, 0.2], np.array(weights), n / m, n, sigma=0.8)
+    assert_mc_matches(mc, se, exact, "random-design linear, asymptotic")
+
+
+@pytest.mark.parametrize("family, beta", [("logistic", [0.5, -0.5]), ("poisson", [0.3, -0.4])])
+def test_glm_asymptotics(family, beta):
+    """At n = m = 1000 and small coefficients the finite-n excess is about 1%; the tolerance is
+    5 standard errors and the replications are enough to detect a 10% error in the formula."""
+    weights, n = np.array([0.35, 0.7]), 1000
+    res = lib.run_loop(GLMModel(family, beta), weights, n, n, 36, 600, seed=9)
+    assert res.values["failed"].sum() == 0
+    mc, se = res.window_mean("coef", 6)
+    exact = glm_theory.asymptotic_coef_error(family, beta, weights, 1.0, n)
+    z = (mc - exact) / se
+    assert np.all(np.abs(z) < Z_TOL), z
+    for wrong in (1.1 * exact, 0.9 * exact):
+        assert np.all(np.abs((mc - wrong) / se) > Z_TOL)
+
+
+def test_collapse_reports_failed_fits():
+    """Fully synthetic logistic loop at small n: coefficients drift until the synthetic labels
+    separate; those fits are flagged and warned about, and no value is NaN."""
+    with pytest.warns(glm.ConvergenceWarning):
+        res = lib.run_loop(GLMModel("logistic", [1.5, 1.5]), 0.0, 12, 12, 60, 200, seed=10)
+    assert res.values["failed"].sum() > 0
+    assert np.all(np.isfinite(res.values["coef"]))
