@@ -24,6 +24,7 @@ test: $(STAMP)
 ## benchmark: throughput of the simulation engine (prints figures; not a test)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/gaussian_throughput.py
+	$(BIN)/python benchmarks/glm_throughput.py
 
 clean:
 	rm -rf _build $(VENV)

@@ -20,6 +20,10 @@ SMALL = {
                                 small_generations=60, small_window=30, small_replications=1000,
                                 collapse_generations=30, collapse_replications=500,
                                 collapse_check_until=4),
+    "glm": dict(n=60, weights=[0.3, 0.6, 1.0], generations=16, window_start=6, replications=60, k_grid=[0.25],
+                k_generations=12, k_window_start=4, k_replications=40, collapse_generations=6,
+                collapse_replications=60, excess_n=[30, 240], excess_generations=10, excess_window_start=3,
+                excess_replications=60),
 }
 
 
