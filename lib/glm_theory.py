@@ -34,7 +34,7 @@ from .theory import k, m, n, w
 __all__ = ["linearised_step", "linearised_error_terms", "poisson_moments_expr", "fisher_information",
            "information_trace_inverse", "asymptotic_coef_error", "fixed_design_coef_error"]
 
-theta, theta_star, theta_prev = sp.symbols("theta_t theta^* theta_{t-1}", real=True)
+theta, theta_star, theta_prev = sp.symbols("theta_t theta^* theta_t-1", real=True)  # typeset as \theta_{t-1}
 info = sp.Symbol("I", positive=True)
 U_real, U_syn = sp.symbols("U_real U_syn", real=True)
 
