@@ -41,7 +41,8 @@ class Model(Protocol):
     metrics: tuple[str, ...]
 
     def check_sizes(self, n: int, m: int) -> None:
-        """Raise ValueError if the model cannot be fitted from n real / m synthetic samples."""
+        """Raise ValueError if the model cannot be fitted from n real / m synthetic samples.
+        (Optional, not part of the protocol: ``chunk_pairs(n, m)``, see :func:`run_loop`.)"""
 
     def sample_real(self, rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> Any:
         """n fresh samples from the true distribution, for each batch element."""
@@ -125,9 +126,10 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
         Root of the ``SeedSequence`` that seeds every chunk.
     chunk_size : int or None
         Replications per vectorised chunk; bounds memory and is part of the random stream's
-        definition. ``None``: about 100,000 (weight, replication) pairs per chunk, at most 20,000
-        replications (large arrays amortise numpy's per-call overhead). The full-data Gaussian
-        sampler holds 8 p max(n, m) bytes per pair, so pass a smaller value for it when m is large.
+        definition. ``None``: ``model.chunk_pairs(n, m)`` (weight, replication) pairs per chunk if
+        the model defines it, else about 100,000; at most 20,000 replications (large arrays
+        amortise numpy's per-call overhead). The full-data Gaussian sampler holds 8 p max(n, m)
+        bytes per pair, so pass a smaller value for it when m is large.
     share_real : bool
         Use the same fresh real samples for every weight (common random numbers: lower variance
         of differences between weights, and cheaper). Each weight's run is still exact in law.
@@ -145,7 +147,10 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     R = validate.sample_size(replications, "replications", 2, " (standard errors need two)")
     W = weights.size
     if chunk_size is None:
-        chunk_size = min(20_000, max(1, 100_000 // W))
+        # A model may say how many (weight, replication) pairs fit in a chunk (its memory per
+        # pair grows with n + m); otherwise about 100,000.
+        pairs = model.chunk_pairs(n, m) if hasattr(model, "chunk_pairs") else 100_000
+        chunk_size = min(20_000, max(1, pairs // W))
     chunk_size = validate.positive_int(chunk_size, "chunk_size")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
