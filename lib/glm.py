@@ -154,21 +154,25 @@ def _gradient_hessian(fam: Family, parts, theta):
 
 
 def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: int = 50,
-           max_step: float = 2.0):
+           max_step: float = 2.0, penalty=None):
     """Maximise the weighted log-likelihood for every batch element.
 
     ``parts`` is a list of ``(X, y, a)`` or ``(X, y, a, s)``: design (p, N, ...), response
     (N, ...), a weight ``a`` shared by the part's samples (scalar or broadcastable to the batch; the
     loop's w/n and (1-w)/m) and optional per-sample weights ``s`` of the response's shape.
     ``theta0`` (p, ...) is the starting point (the loop passes the previous generation's fit: a
-    few steps suffice). Steps longer than ``max_step`` (Euclidean) are shortened, which keeps
-    Newton stable far from the optimum without changing its fixed point.
+    few steps suffice). Steps longer than ``max_step`` (in the norm below) are shortened, which keeps
+    Newton stable far from the optimum without changing its fixed point. ``penalty`` (p,) adds
+    (1/2) sum_j penalty_j theta_j^2 to the weighted negative log-likelihood (ridge; 0 leaves a
+    coefficient, such as an intercept, unpenalised).
 
-    An element has converged when its Newton step s = H^-1 g is shorter than ``tol``; the step is
-    then applied, leaving an error of order |s|^2 (Newton converges quadratically), and the
-    gradient is at most |H| |s|. Under separation the gradient vanishes but the likelihood keeps
-    rising along a direction in which H is nearly singular, so the step never shrinks: those fits
-    end after ``max_iter`` steps, flagged.
+    Step lengths are measured by their effect on the linear predictor, |s|_G = sqrt(s' G s) with
+    G = sum_parts a sum_i x_i x_i' (the root-mean-square change of x' theta over the weighted
+    samples): unlike |s| this does not depend on the units of the covariates. An element has
+    converged when its Newton step s = H^-1 g has |s|_G < ``tol``; the step is then applied,
+    leaving an error of order |s|^2 (Newton converges quadratically). Under separation the gradient
+    vanishes but the likelihood keeps rising along a direction in which H is nearly singular, so
+    the step never shrinks: those fits end after ``max_iter`` steps, flagged.
 
     Returns ``(theta, converged, iterations)``; ``converged`` is a boolean array over the batch,
     also False where the linear predictor of some sample exceeds ``fam.eta_limit`` or a step was
@@ -176,9 +180,19 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
     caller, from ``converged``), never hidden in a NaN.
     """
     parts = [(X, y, a, _products(X), rest[0] if rest else None) for X, y, a, *rest in parts]
+    p = np.shape(theta0)[0]
+    gram_flat = sum(a * np.stack([XX[q].sum(axis=0) if s is None else _sum_over_samples(XX[q], s)
+                                  for q in range(XX.shape[0])]) for X, y, a, XX, s in parts)
+    gram = np.empty((p, p) + gram_flat.shape[1:])
+    for q, (i, j) in enumerate(_pairs(p)):
+        gram[i, j] = gram[j, i] = gram_flat[q]
     theta = np.array(theta0, dtype=float)
     for it in range(max_iter + 1):
         g, H = _gradient_hessian(fam, parts, theta)
+        if penalty is not None:
+            lam = batched.lift(np.asarray(penalty, dtype=float), g.ndim - 1)
+            g = g - lam * theta
+            H = H + lam[:, None] * batched.lift(np.eye(g.shape[0]), g.ndim - 1)
         if it == 0:  # the first step broadcasts a shared start over the batch
             theta = np.broadcast_to(theta, g.shape).copy()
             failed = np.zeros(g.shape[1:], dtype=bool)
@@ -190,7 +204,7 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
         bad = ~np.all(np.isfinite(step), axis=0)
         failed |= bad
         step[:, bad] = 0.0
-        norm = np.sqrt(np.sum(step**2, axis=0))
+        norm = np.sqrt(np.maximum(np.einsum("i...,ij...,j...->...", step, gram, step), 0.0))
         converged = (norm < tol) & ~failed
         if it == max_iter:
             break
@@ -225,8 +239,14 @@ class GLMFitResult:
     iterations: int
 
 
-def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_iter: int = 50) -> GLMFitResult:
+def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_iter: int = 50,
+            penalty=None) -> GLMFitResult:
     """Weighted GLM fit without intercept (add a column of ones to X for one), in the usual layout.
+
+    Minimises sum_i a_i nll_i + (1/2) sum_j penalty_j theta_j^2 with a_i = sample_weight_i /
+    sum(sample_weight): the penalty is relative to the weighted *mean* loss. (scikit-learn's
+    ``LogisticRegression(C=C)`` minimises C sum_i sample_weight_i nll_i + |theta|^2 / 2, which is
+    ``penalty = 1 / (C * sum(sample_weight))`` here, 0 for the intercept.)
 
     ``X`` is (N, p) or a batch (B, N, p); ``y`` is (N,) or (B, N); ``sample_weight`` (N,) or (B, N),
     non-negative (default: all 1). Returns coefficients (p,) or (B, p). Raises ValueError on
@@ -265,8 +285,12 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
     max_iter = validate.positive_int(max_iter, "max_iter")
     # To the solver's layout: design (p, N, B), response and weights (N, B).
     Xb, yb, sb = np.moveaxis(X, (0, 1, 2), (2, 1, 0)), y.T, a.T
+    if penalty is not None:
+        penalty = np.broadcast_to(np.asarray(penalty, dtype=float), (X.shape[2],))
+        if not np.all(np.isfinite(penalty)) or np.any(penalty < 0):
+            raise ValueError("penalty must be finite and non-negative")
     theta, converged, it = newton(fam, [(Xb, yb, 1.0, sb)], np.zeros((X.shape[2], X.shape[0])),
-                                  tol=tol, max_iter=max_iter)
+                                  tol=tol, max_iter=max_iter, penalty=penalty)
     if not np.all(converged):
         warn_failures(fam.name, int(np.sum(~converged)), converged.size, max_iter)
     coef = theta.T

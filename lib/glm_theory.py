@@ -32,7 +32,8 @@ from . import theory, validate
 from .theory import k, m, n, w
 
 __all__ = ["linearised_step", "linearised_error_terms", "poisson_moments_expr", "fisher_information",
-           "information_trace_inverse", "asymptotic_coef_error", "fixed_design_coef_error"]
+           "information_trace_inverse", "asymptotic_coef_error", "fixed_design_coef_error",
+           "misspecified_limit_expr", "sandwich_traces", "misspecified_coef_error"]
 
 theta, theta_star, theta_prev = sp.symbols("theta_t theta^* theta_t-1", real=True)  # typeset as \theta_{t-1}
 info = sp.Symbol("I", positive=True)
@@ -115,3 +116,40 @@ def fixed_design_coef_error(w, X, t, sigma: float = 1.0):
     X = np.asarray(X, dtype=float)
     trace = sigma**2 * float(np.trace(np.linalg.inv(X.T @ X)))
     return theory.gaussian_mean_error(w, 1, 1, t, trace)
+
+
+# --- a misspecified model: the real data do not follow the model --------------------------------
+# With a pseudo-truth theta* (the population fit), the real score at theta* has covariance K/n with
+# K = E[(y - mu)^2 x x'], while the synthetic labels follow the model, so the synthetic score has
+# covariance J/m with J = E[mu (1 - mu) x x'] (the Hessian). Both parts share J as Hessian, so the
+# linearised step is unchanged and the error recursion has two different variances:
+#     e_t = (1-w)^2 e_{t-1} + w^2 s_K / n + (1-w)^2 s_J / m,
+# s_K = tr(J^{-1} K J^{-1}), s_J = tr(J^{-1}). K = J for a well-specified model.
+s_K, s_J = sp.symbols("s_K s_J", positive=True)
+
+
+@lru_cache(maxsize=None)
+def misspecified_limit_expr():
+    """(n / s_K) e_inf, which SymPy shows equals V(w, k rho) with rho = s_J / s_K."""
+    e = sp.Symbol("e", positive=True)
+    rhs = (1 - w) ** 2 * e + w**2 * s_K / n + (1 - w) ** 2 * s_J / m
+    (e_inf,) = sp.solve(sp.Eq(e, rhs), e)
+    return sp.simplify((n / s_K * e_inf).subs(m, n / k))
+
+
+def sandwich_traces(X, y, coef) -> tuple[float, float]:
+    """(s_J, s_K) = (tr J^{-1}, tr J^{-1} K J^{-1}) for logistic regression, over the rows of a
+    population (X, y) at coefficients ``coef`` (the population maximum-likelihood fit)."""
+    X, y, coef = (np.asarray(a, dtype=float) for a in (X, y, coef))
+    mu = expit(X @ coef)
+    J = (X.T * (mu * (1 - mu))) @ X / len(y)
+    K = (X.T * (y - mu) ** 2) @ X / len(y)
+    J_inv = np.linalg.inv(J)
+    return float(np.trace(J_inv)), float(np.trace(J_inv @ K @ J_inv))
+
+
+def misspecified_coef_error(w, k, n, s_J, s_K):
+    """(s_K / n) V(w, k s_J / s_K): the first-order limiting error under misspecification; the
+    optimal weight is w*(k s_J / s_K)."""
+    n = validate.sample_size(n, "n")
+    return s_K / n * theory.limiting_error(w, np.asarray(k) * s_J / s_K)

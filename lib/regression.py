@@ -26,7 +26,7 @@ import numpy as np
 from . import batched, glm, validate
 from .gaussian import standard_wishart_factor
 
-__all__ = ["GLMModel", "FixedDesignLinearModel"]
+__all__ = ["GLMModel", "FixedDesignLinearModel", "PopulationLogisticModel"]
 
 SAMPLERS = ("full", "suffstat")
 
@@ -188,3 +188,83 @@ class FixedDesignLinearModel:
 
     def evaluate(self, state):
         return {"coef": np.sum((state - batched.lift(self.coef, state.ndim - 1)) ** 2, axis=0)}
+
+
+@dataclass(frozen=True)
+class PopulationLogisticModel:
+    """Logistic regression on a finite population (X, y), as in the paper's Adult experiment.
+
+    Real rows are drawn with replacement from the population; synthetic rows take covariates
+    drawn from the population and labels Bernoulli(s(x' theta_{t-1})). ``X`` includes any intercept
+    column. ``coef`` is the pseudo-truth the error is measured against (the fit on the whole
+    population, see :func:`lib.glm.fit_glm`).
+
+    ``C``: None fits the maximum-likelihood estimate; a number adds scikit-learn's L2 penalty
+    |theta|^2 / 2 (all but the first coefficient, the intercept) to C times the weighted loss
+    with weights w (n + m)/n and (1 - w)(n + m)/m, which is what the paper's code does, i.e. a
+    penalty 1 / (C N) relative to the weighted mean loss of a fit on N points.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    coef: np.ndarray
+    C: float | None = None
+    tol: float = 1e-7
+    max_iter: int = 50
+    metrics: tuple[str, ...] = field(default=("coef", "failed"), init=False)
+
+    def __post_init__(self):
+        X = np.asarray(self.X, dtype=float)
+        y = np.asarray(self.y, dtype=float)
+        coef = validate.mean_vector(self.coef, "coef")
+        if X.ndim != 2 or X.shape[1] != coef.size or y.shape != (X.shape[0],):
+            raise ValueError(f"X must be N x {coef.size} and y of length N; got X {X.shape}, y {y.shape}")
+        glm.family("logistic").check_response(y)
+        if self.C is not None:
+            validate.ratio(self.C, "C")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "_XT", np.ascontiguousarray(X.T))
+
+    def check_sizes(self, n: int, m: int) -> None:
+        validate.sample_size(n, "n", self.coef.size)
+        validate.sample_size(m, "m", self.coef.size)
+
+    def chunk_pairs(self, n: int, m: int) -> int:
+        return max(1, 2_000_000 // (n + m))
+
+    def _penalty(self, size):
+        if self.C is None:
+            return None
+        lam = np.full(self.coef.size, 1.0 / (self.C * size))
+        lam[0] = 0.0
+        return lam
+
+    def sample_real(self, rng, n, shape):
+        idx = rng.integers(len(self.y), size=(n,) + shape)
+        return self._XT[:, idx], self.y[idx], n
+
+    def sample_synthetic(self, rng, state, m, shape):
+        theta = state[0]
+        X = self._XT[:, rng.integers(len(self.y), size=(m,) + shape)]
+        y = glm.family("logistic").sample(rng, glm.linear_predictor(X, theta))
+        return X, y, m, theta
+
+    def fit(self, real, synthetic, w):
+        X_r, y_r, n = real
+        if synthetic is None:
+            parts, start, size = [(X_r, y_r, 1.0 / n)], batched.lift(self.coef * 0.0, y_r.ndim - 1), n
+        else:
+            X_s, y_s, m, start = synthetic
+            parts, size = [(X_r, y_r, w / n), (X_s, y_s, (1 - w) / m)], n + m
+        theta, ok, _ = glm.newton(glm.family("logistic"), parts, start, tol=self.tol, max_iter=self.max_iter,
+                                  penalty=self._penalty(size))
+        if not np.all(ok):
+            glm.warn_failures("logistic", int(np.sum(~ok)), ok.size, self.max_iter)
+        return theta, ~ok
+
+    def evaluate(self, state):
+        theta, failed = state
+        return {"coef": np.sum((theta - batched.lift(self.coef, theta.ndim - 1)) ** 2, axis=0),
+                "failed": failed.astype(float)}
