@@ -25,6 +25,7 @@ test: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/gaussian_throughput.py
 	$(BIN)/python benchmarks/glm_throughput.py
+	$(BIN)/python benchmarks/cvm_exact_vs_grid.py
 
 clean:
 	rm -rf _build $(VENV)

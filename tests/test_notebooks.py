@@ -24,6 +24,11 @@ SMALL = {
                 k_generations=12, k_window_start=4, k_replications=40, collapse_generations=6,
                 collapse_replications=60, excess_n=[30, 240], excess_generations=10, excess_window_start=3,
                 excess_replications=60),
+    "nonparametric": dict(n=40, w_min=0.3, w_max=0.9, w_step=0.3, generations=20, window_start=10,
+                          replications=300, k_grid=[0.2], k_generations=15, k_window_start=5,
+                          k_replications=200, collapse_n=20, collapse_generations=40, collapse_replications=300),
+    "adult": dict(n=100, columns=["workclass"], w_min=0.4, w_max=0.8, w_step=0.2, generations=12, last=6,
+                  replications=200, logistic_weights=[0.5, 0.8], logistic_generations=6, logistic_replications=8),
 }
 
 
