@@ -18,8 +18,9 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
 
 ## test: lib tests, Monte Carlo checks, every notebook through papermill, and the strict build
+## (two pytest workers on two cores, so one BLAS thread each)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
 ## benchmark: throughput of the simulation engine (prints figures; not a test)
 benchmark: $(STAMP)
