@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test benchmark clean
+.PHONY: book test check-book benchmark clean
 
 # Re-install when the requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -21,6 +21,11 @@ book: $(STAMP)
 ## (two pytest workers on two cores, so one BLAS thread each)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
+
+## check-book: the strict build, then checks of every page of the built site (figures, offline
+## math, no unresolved glue or stderr, execution status)
+check-book: book
+	BOOK_SITE=_build/html $(BIN)/python -m pytest -m build -n 0
 
 ## benchmark: throughput of the simulation engine (prints figures; not a test)
 benchmark: $(STAMP)
