@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,93 @@ def test_execution_status_lists_every_notebook(site):
     html = (site / "book" / "execution_status.html").read_text()
     for p in toc_notebooks():
         assert p.stem in html
+
+
+# --- the site as a reader sees it: headless Chromium ---------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+TEX = re.compile(r"\\(frac|sqrt|mathbb|varphi|operatorname|begin|left|right|infty)\b|\$\$")
+
+
+def toc_pages():
+    """Every page in _toc.yml (notebooks and plain pages), as paths relative to the repository."""
+    import yaml
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [Path(f) for f in files]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        assert Path(binary).exists(), (f"{binary} is missing: install Debian's chromium and chromium-driver "
+                                       f"(apt-get install chromium chromium-driver); .ci/run does")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update", "--window-size=1280,2000",
+                 "--allow-file-access-from-files"]:
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _wait_for_mathjax(driver):
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) { done("no MathJax"); return; }
+        MathJax.startup.promise.then(() => done("ok")).catch(e => done(String(e)));""")
+
+
+@pytest.mark.parametrize("page", toc_pages(), ids=lambda p: p.stem)
+def test_page_in_browser(site, browser, page):
+    path = (site / page).with_suffix(".html")
+    browser.get(path.resolve().as_uri())
+    html = path.read_text()
+    if 'class="math' in html:  # Sphinx loads MathJax only on pages with math
+        assert _wait_for_mathjax(browser) == "ok"
+        assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 0
+    # Prose only: code blocks legitimately contain TeX strings (figure labels).
+    prose = browser.execute_script("""
+        const body = document.querySelector('main') || document.body;
+        const copy = body.cloneNode(true);
+        copy.querySelectorAll('pre, code, .highlight, mjx-container, script, style, .cell_input').forEach(e => e.remove());
+        return copy.innerText;""")
+    leftover = TEX.search(prose)
+    assert leftover is None, f"raw TeX left in {page}: ...{prose[max(0, leftover.start() - 60):leftover.end() + 60]}..."
+    broken = browser.execute_script(
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken, f"images that did not load: {broken}"
+    remote = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(r => r.name).filter(n => !n.startsWith('file:'))")
+    assert not remote, f"{page} loaded from the network: {remote}"
+    # Every internal link and cross-reference resolves to an existing page and anchor.
+    for href in browser.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"):
+        if not href.startswith("file:"):
+            continue
+        target, _, anchor = href.partition("#")
+        target_path = Path(urllib.parse.unquote(urllib.parse.urlparse(target).path))
+        assert target_path.exists(), f"{page}: broken link {href}"
+        if anchor and target_path.suffix == ".html":
+            text = target_path.read_text()
+            assert f'id="{anchor}"' in text, f"{page}: missing anchor {href}"
+    shots = site.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    browser.save_screenshot(str(shots / f"{page.stem}.png"))
+
+
+def test_every_chapter_offers_its_notebook(site):
+    """Each chapter links to its .ipynb, a valid notebook with one `parameters` cell that runs in
+    Jupyter after `pip install -e .` (the notebook tests run the same content)."""
+    import nbformat
+    for p in toc_notebooks():
+        page = (site / p.relative_to(REPO)).with_suffix(".html")
+        assert f"_notebooks/{p.stem}.ipynb" in page.read_text(), f"{p.stem} has no notebook link"
+        nb = nbformat.read(site / "_notebooks" / f"{p.stem}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata.kernelspec.name == "python3"
+        assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1

@@ -49,3 +49,27 @@ def test_notebook_runs(path, tmp_path):
     outputs = [o for c in out.cells for o in c.get("outputs", [])]
     assert not any("<Figure size" in str(o.get("data", {}).get("text/plain", "")) and
                    "image/png" not in o.get("data", {}) for o in outputs)
+
+
+def _glued(nb):
+    """Every value a notebook glues into its prose, by name."""
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is not None:
+                values[name] = out.get("data")
+    return values
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.stem)
+def test_glued_values_are_reproducible(path, tmp_path):
+    """Two runs with the same seeds glue identical numbers into the text."""
+    runs = []
+    for i in range(2):
+        out = papermill.execute_notebook(jupytext.read(path), str(tmp_path / f"run{i}.ipynb"),
+                                         parameters=SMALL[path.stem], cwd=str(REPO / "book"),
+                                         kernel_name="python3", progress_bar=False)
+        runs.append(_glued(out))
+    assert runs[0], f"{path.stem} glues nothing"
+    assert runs[0] == runs[1]
