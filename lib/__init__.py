@@ -6,6 +6,12 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
 * :mod:`lib.covariance_theory`: exact covariance/variance error recursions.
 * :mod:`lib.engine`: the weighted fresh-data loop, vectorised over weights and replications.
 * :mod:`lib.gaussian`: the Gaussian model plugged into it.
+* :mod:`lib.glm`, :mod:`lib.regression`, :mod:`lib.glm_theory`: weighted GLM fits for many
+  problems at once, the regression models of the loop, and their theory.
+* :mod:`lib.nonparametric`, :mod:`lib.nonparametric_theory`: empirical CDF and categorical models,
+  the exact Cramer-von Mises distance and the exact error recursion.
+* :mod:`lib.adult`: the UCI Adult data shipped with the book, verified on load.
+* :mod:`lib.batched`, :mod:`lib.validate`: small-matrix algebra over batches; input checks.
 * :mod:`lib.plotting`: the book's figure style.
 """
 
