@@ -11,6 +11,7 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
 * :mod:`lib.nonparametric`, :mod:`lib.nonparametric_theory`: empirical CDF and categorical models,
   the exact Cramer-von Mises distance and the exact error recursion.
 * :mod:`lib.adult`: the UCI Adult data shipped with the book, verified on load.
+* :mod:`lib.kalman`: the Kalman-filter reading of the loop and optimal weight schedules.
 * :mod:`lib.batched`, :mod:`lib.validate`: small-matrix algebra over batches; input checks.
 * :mod:`lib.plotting`: the book's figure style.
 """

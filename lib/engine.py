@@ -113,9 +113,10 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     ----------
     model : Model
         For example :class:`lib.gaussian.GaussianModel`.
-    w : float or 1-D array in [0, 1]
+    w : float, 1-D array (W,) or 2-D array (T, W), in [0, 1]
         Weights on the real-data loss; all are run at once. 0 is the fully synthetic loop, 1 real
-        data only, ``n / (n + m)`` naive pooling.
+        data only, ``n / (n + m)`` naive pooling. A 2-D array is a *schedule*: row t - 1 holds
+        the weights used at generation t, for W schedules run side by side.
     n, m : int
         Real and synthetic sample sizes per generation (k = n / m).
     T : int
@@ -139,13 +140,16 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
         Show a tqdm bar; ``None`` shows it only when output goes to a terminal.
     """
     weights = np.atleast_1d(validate.weights(w))
-    if weights.ndim != 1:
-        raise ValueError(f"w must be a scalar or a 1-D array of weights, got shape {weights.shape}")
     n = validate.sample_size(n, "n")
     m = validate.sample_size(m, "m")
     T = validate.positive_int(T, "T")
+    if weights.ndim == 2 and weights.shape[0] != T:
+        raise ValueError(f"a weight schedule w must have one row per generation, T = {T} rows; got {weights.shape[0]}")
+    if weights.ndim > 2:
+        raise ValueError(f"w must be a scalar, a 1-D array of weights or a (T, W) schedule, got shape {weights.shape}")
+    schedule = weights if weights.ndim == 2 else np.broadcast_to(weights, (T, weights.size))
     R = validate.sample_size(replications, "replications", 2, " (standard errors need two)")
-    W = weights.size
+    W = schedule.shape[1]
     if chunk_size is None:
         # A model may say how many (weight, replication) pairs fit in a chunk (its memory per
         # pair grows with n + m); otherwise about 100,000.
@@ -160,7 +164,6 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {model.metrics}, got {metrics!r}")
 
-    w_col = weights[:, None]  # broadcasts over replications
     values = {name: np.empty((T + 1, W, R)) for name in metrics}
     starts = range(0, R, chunk_size)
     seeds = np.random.SeedSequence(int(seed)).spawn(len(starts))
@@ -178,7 +181,7 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
             for gen in range(1, T + 1):
                 real = model.sample_real(rng, n, real_shape)
                 synthetic = model.sample_synthetic(rng, state, m, (W, r))
-                state = model.fit(real, synthetic, w_col)
+                state = model.fit(real, synthetic, schedule[gen - 1][:, None])  # (W, 1): broadcasts over replications
                 record = model.evaluate(state)
                 for name in metrics:
                     values[name][gen, :, cols] = record[name]
