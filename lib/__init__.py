@@ -12,11 +12,13 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
   the exact Cramer-von Mises distance and the exact error recursion.
 * :mod:`lib.adult`: the UCI Adult data shipped with the book, verified on load.
 * :mod:`lib.kalman`: the Kalman-filter reading of the loop and optimal weight schedules.
+* :mod:`lib.practice`: the recommended weight, per-sample weights, the cost of misjudging k.
 * :mod:`lib.batched`, :mod:`lib.validate`: small-matrix algebra over batches; input checks.
 * :mod:`lib.plotting`: the book's figure style.
 """
 
 from .engine import LoopResult, Model, run_loop
+from .practice import recommend_weight, sample_weights
 from .gaussian import GaussianModel
 from .theory import (
     GOLDEN_WEIGHT,
@@ -31,5 +33,6 @@ from .theory import (
 
 __all__ = [
     "GOLDEN_WEIGHT", "GaussianModel", "LoopResult", "Model", "finite_error", "gaussian_mean_error",
-    "limiting_error", "naive_error", "naive_weight", "optimal_weight", "run_loop", "window_error",
+    "limiting_error", "naive_error", "naive_weight", "optimal_weight", "recommend_weight", "run_loop",
+    "sample_weights", "window_error",
 ]
