@@ -31,6 +31,25 @@ __all__ = ["GLMModel", "FixedDesignLinearModel", "PopulationLogisticModel"]
 SAMPLERS = ("full", "suffstat")
 
 
+def _weighted_parts(real, synthetic, w, p):
+    """The loop's weighted fit in the solver's terms: parts (design, response, weight), the Newton
+    start (the coefficients that generated the synthetic sample; zeros at generation 0) and the
+    number of points. Samples are (design, response, size[, generating coefficients])."""
+    A_r, c_r, n = real
+    if synthetic is None:
+        return [(A_r, c_r, 1.0 / n)], np.zeros((p,) + (1,) * (c_r.ndim - 1)), n
+    A_s, c_s, m, start = synthetic
+    return [(A_r, c_r, w / n), (A_s, c_s, (1 - w) / m)], start, n + m
+
+
+def _newton_fit(fam, parts, start, tol, max_iter, **options):
+    """(coefficients, failed) by :func:`lib.glm.newton`, warning once with the count of failures."""
+    theta, ok, _ = glm.newton(fam, parts, start, tol=tol, max_iter=max_iter, **options)
+    if not np.all(ok):
+        glm.warn_failures(fam.name, int(np.sum(~ok)), ok.size, max_iter)
+    return theta, ~ok
+
+
 @dataclass(frozen=True)
 class GLMModel:
     """A GLM with N(0, I_p) covariates in the weighted loop; see the module docstring.
@@ -101,12 +120,7 @@ class GLMModel:
 
     # --- fitting --------------------------------------------------------------------------------
     def fit(self, real, synthetic, w):
-        A_r, c_r, n = real
-        if synthetic is None:
-            weighted, start = [(A_r, c_r, 1.0 / n)], np.zeros((self.dim,) + c_r.shape[1:])
-        else:
-            A_s, c_s, m, start = synthetic
-            weighted = [(A_r, c_r, w / n), (A_s, c_s, (1 - w) / m)]
+        weighted, start, _ = _weighted_parts(real, synthetic, w, self.dim)
         if self.sampler == "suffstat":
             # Weighted least squares from X'X and X'y: (sum a G) theta = sum a b.
             H = sum(a * G for G, _, a in weighted)
@@ -114,11 +128,8 @@ class GLMModel:
             return theta, np.zeros(theta.shape[1:], dtype=bool)
         # (For the linear family the first Newton step is the least-squares solution; the second
         # confirms it.)
-        theta, ok, _ = glm.newton(self._fam, weighted, start, tol=self.tol, max_iter=self.max_iter,
-                                  max_step=np.inf if self._fam.name == "linear" else 2.0)
-        if not np.all(ok):
-            glm.warn_failures(self._fam.name, int(np.sum(~ok)), ok.size, self.max_iter)
-        return theta, ~ok
+        return _newton_fit(self._fam, weighted, start, self.tol, self.max_iter,
+                           max_step=np.inf if self._fam.name == "linear" else 2.0)
 
     def evaluate(self, state):
         theta, failed = state
@@ -252,17 +263,9 @@ class PopulationLogisticModel:
         return X, y, m, theta
 
     def fit(self, real, synthetic, w):
-        X_r, y_r, n = real
-        if synthetic is None:
-            parts, start, size = [(X_r, y_r, 1.0 / n)], batched.lift(self.coef * 0.0, y_r.ndim - 1), n
-        else:
-            X_s, y_s, m, start = synthetic
-            parts, size = [(X_r, y_r, w / n), (X_s, y_s, (1 - w) / m)], n + m
-        theta, ok, _ = glm.newton(glm.family("logistic"), parts, start, tol=self.tol, max_iter=self.max_iter,
-                                  penalty=self._penalty(size))
-        if not np.all(ok):
-            glm.warn_failures("logistic", int(np.sum(~ok)), ok.size, self.max_iter)
-        return theta, ~ok
+        parts, start, size = _weighted_parts(real, synthetic, w, self.coef.size)
+        return _newton_fit(glm.family("logistic"), parts, start, self.tol, self.max_iter,
+                           penalty=self._penalty(size))
 
     def evaluate(self, state):
         theta, failed = state
