@@ -51,6 +51,21 @@ def standard_wishart_factor(rng: np.random.Generator, df: int, p: int, shape: tu
     return A
 
 
+def covariance_factor(cov: np.ndarray) -> np.ndarray:
+    """F with F F' = cov for every batch element (p, p, ...): the Cholesky factor, or, where
+    rounding has made a nearly singular covariance slightly indefinite (late in a fully synthetic
+    run the covariance collapses towards a singular matrix), its symmetric square root with
+    negative eigenvalues clipped to zero, as numpy's ``multivariate_normal`` does. Any F with
+    F F' = cov gives the same law of samples and of Wishart statistics."""
+    L = batched.cholesky(cov, check=False)
+    bad = ~np.all(np.isfinite(L), axis=(0, 1))
+    if np.any(bad):
+        vals, vecs = np.linalg.eigh(np.moveaxis(cov[:, :, bad], -1, 0))  # (B, p), (B, p, p)
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
+        L[:, :, bad] = np.moveaxis(root, 0, -1)
+    return L
+
+
 def sample_statistics(rng: np.random.Generator, mu: np.ndarray, chol: np.ndarray, size: int,
                       shape: tuple[int, ...], sampler: str) -> tuple[np.ndarray, np.ndarray]:
     """Sample mean and unbiased covariance of ``size`` points from N(mu, chol chol').
@@ -114,7 +129,7 @@ class GaussianModel:
 
     def sample_synthetic(self, rng, state, m, shape):
         mu, cov = state
-        return sample_statistics(rng, mu, batched.cholesky(cov), m, shape, self.sampler)
+        return sample_statistics(rng, mu, covariance_factor(cov), m, shape, self.sampler)
 
     def fit(self, real, synthetic, w):
         if synthetic is None:

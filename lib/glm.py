@@ -179,6 +179,7 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
     not finite. Elements that fail keep their last finite iterate: a failure is reported (by the
     caller, from ``converged``), never hidden in a NaN.
     """
+    raw_parts = parts
     parts = [(X, y, a, _products(X), rest[0] if rest else None) for X, y, a, *rest in parts]
     p = np.shape(theta0)[0]
     gram_flat = sum(a * np.stack([XX[q].sum(axis=0) if s is None else _sum_over_samples(XX[q], s)
@@ -215,6 +216,18 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
         theta = np.where(ok, candidate, theta)
         if np.all(converged | failed):
             break
+        active = ~(converged | failed)
+        if it >= 1 and active.size >= 64 and 4 * np.count_nonzero(active) <= active.size:
+            # A few slow elements (near separation, say) would otherwise keep the whole batch
+            # iterating: finish them on their own, with the steps they have left.
+            idx = np.nonzero(active)
+            sub = [_take(part, idx, active.shape) for part in raw_parts]
+            theta_sub, conv_sub, it_sub = newton(fam, sub, theta[(slice(None),) + idx], tol=tol,
+                                                 max_iter=max_iter - it - 1, max_step=max_step, penalty=penalty)
+            theta[(slice(None),) + idx] = theta_sub
+            converged[idx] = conv_sub
+            it += 1 + it_sub
+            break
     if np.isfinite(fam.eta_limit):
         for X, y, a, XX, s in parts:
             extreme = np.abs(linear_predictor(X, theta)) > fam.eta_limit
@@ -222,6 +235,14 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
                 extreme &= s > 0
             converged &= ~np.any(extreme, axis=0)
     return theta, converged, it
+
+
+def _take(part, idx, batch_shape):
+    """A part of :func:`newton`'s problem restricted to the batch elements ``idx`` (a tuple of
+    index arrays over ``batch_shape``); shared (broadcast) data are copied for those elements only."""
+    X, y, a, *rest = part
+    pick = lambda arr, lead: np.broadcast_to(arr, arr.shape[:lead] + batch_shape)[(slice(None),) * lead + idx]
+    return (pick(X, 2), pick(y, 1), pick(np.asarray(a, dtype=float), 0)) + tuple(pick(s, 1) for s in rest)
 
 
 def warn_failures(name: str, failed: int, total: int, max_iter: int) -> None:

@@ -33,7 +33,8 @@ from .theory import k, m, n, w
 
 __all__ = ["linearised_step", "linearised_error_terms", "poisson_moments_expr", "fisher_information",
            "information_trace_inverse", "asymptotic_coef_error", "fixed_design_coef_error",
-           "misspecified_limit_expr", "sandwich_traces", "misspecified_coef_error"]
+           "misspecified_limit_expr", "sandwich_traces", "misspecified_coef_error",
+           "fully_synthetic_linear_error"]
 
 theta, theta_star, theta_prev = sp.symbols("theta_t theta^* theta_t-1", real=True)  # typeset as \theta_{t-1}
 info = sp.Symbol("I", positive=True)
@@ -116,6 +117,23 @@ def fixed_design_coef_error(w, X, t, sigma: float = 1.0):
     X = np.asarray(X, dtype=float)
     trace = sigma**2 * float(np.trace(np.linalg.inv(X.T @ X)))
     return theory.gaussian_mean_error(w, 1, 1, t, trace)
+
+
+def fully_synthetic_linear_error(n, m, t, p, sigma: float = 1.0):
+    """Exact E|theta_t - beta|^2 of random-design least squares in the fully synthetic loop (w = 0),
+    covariates N(0, I_p): sigma^2 p (1/(n - p - 1) + t/(m - p - 1)).
+
+    Each fit adds independent noise (X'X)^{-1} X' eps to the coefficients that generated its
+    responses, and E tr((X'X)^{-1}) = p / (N - p - 1) for a Wishart(N, I_p) matrix X'X (the mean of
+    the inverse Wishart distribution), finite for N > p + 1. Errors add up: linear growth in t.
+    """
+    p = validate.sample_size(p, "p")
+    n = validate.sample_size(n, "n", p + 2, f" (the error is finite only for n > p + 1 = {p + 1})")
+    m = validate.sample_size(m, "m", p + 2, f" (the error is finite only for m > p + 1 = {p + 1})")
+    sigma = float(validate.ratio(sigma, "sigma"))
+    t = np.asarray(theory._generation(t), dtype=float)
+    out = sigma**2 * p * (1.0 / (n - p - 1) + t / (m - p - 1))
+    return float(out) if out.ndim == 0 else out
 
 
 # --- a misspecified model: the real data do not follow the model --------------------------------

@@ -14,9 +14,10 @@ Z95 = 1.959963984540054  # two-sided 95% normal quantile, for error bars
 
 
 def theory_line(ax, x, y, label=None, **kwargs):
-    """Theory: a solid line."""
+    """Theory: a solid line (pass ``linestyle="--"`` for an approximation)."""
     kwargs.setdefault("zorder", 2)
-    return ax.plot(x, y, "-", label=label, **kwargs)[0]
+    kwargs.setdefault("linestyle", "-")
+    return ax.plot(x, y, label=label, **kwargs)[0]
 
 
 def mc_points(ax, x, mean, sem, label=None, color=None, **kwargs):

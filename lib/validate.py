@@ -18,6 +18,7 @@ __all__ = [
     "positive_int",
     "mean_vector",
     "covariance",
+    "non_negative",
 ]
 
 
@@ -37,6 +38,14 @@ def weights(value, name: str = "w") -> np.ndarray:
     if np.any((arr < 0) | (arr > 1)):
         raise ValueError(f"{name} must lie in [0, 1] (the weight on the real-data loss), got {value!r}")
     return arr
+
+
+def non_negative(value, name: str) -> float:
+    """A finite real number >= 0 (a penalty, a tolerance)."""
+    arr = _finite_array(value, name)
+    if arr.ndim != 0 or arr < 0:
+        raise ValueError(f"{name} must be a single finite number >= 0, got {value!r}")
+    return float(arr)
 
 
 def ratio(value, name: str = "k") -> np.ndarray:
