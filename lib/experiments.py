@@ -34,7 +34,7 @@ processes run the tasks or in which order they finish.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -46,7 +46,7 @@ from .gaussian import GaussianModel
 from .nonparametric import CategoricalModel, EmpiricalCDFModel
 from .regression import GLMModel, PopulationLogisticModel
 
-__all__ = ["FIGURES", "Figure", "Setting", "Task", "COLUMNS", "tasks", "run_task", "model", "theory_curve",
+__all__ = ["FIGURES", "figure", "Figure", "Setting", "Task", "COLUMNS", "tasks", "run_task", "model", "theory_curve",
            "panel_title", "PANEL_TITLES"]
 
 # The CSV's columns, one row per (panel, setting, replication, recorded generation).
@@ -129,6 +129,22 @@ FIGURES = {
 }
 
 
+def figure(name: str, generations: int | None = None) -> Figure:
+    """The figure called ``name``; ``generations`` shortens (or lengthens) a run for a quick look:
+    a window keeps its length and ends at the last generation, a path keeps the recorded
+    generations up to the last one."""
+    if name not in FIGURES:
+        raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {name!r}")
+    fig = FIGURES[name]
+    if generations is None or generations == fig.generations:
+        return fig
+    T = validate.positive_int(generations, "generations")
+    if fig.window is not None:
+        start, stop = fig.window
+        return replace(fig, generations=T, window=(max(0, T - (stop - start)), T))
+    return replace(fig, generations=T, record=tuple(t for t in fig.record if t < T) + (T,))
+
+
 def panel_title(panel: str) -> str:
     return PANEL_TITLES[panel]
 
@@ -183,11 +199,13 @@ class Task:
     first: int
     count: int
     seed: int
+    generations: int
 
 
-def tasks(figure: str, replications: int | None = None, seed: int = 0) -> list[Task]:
-    """Every task of a figure, in the CSV's order (panel, group, block of replications)."""
-    fig = _figure(figure)
+def tasks(name: str, replications: int | None = None, seed: int = 0, generations: int | None = None) -> list[Task]:
+    """Every task of a figure, in the CSV's order (panel, group, block of replications).
+    ``generations``: see :func:`figure`."""
+    fig = figure(name, generations)
     R = fig.replications if replications is None else validate.sample_size(replications, "replications", 2,
                                                                             " (standard errors need two)")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -203,19 +221,14 @@ def tasks(figure: str, replications: int | None = None, seed: int = 0) -> list[T
                     continue
                 if R - (first + count) == 1:
                     count += 1
-                out.append(Task(figure, panel, g, first, count, int(ss.generate_state(1, np.uint64)[0] >> 1)))
+                out.append(Task(name, panel, g, first, count, int(ss.generate_state(1, np.uint64)[0] >> 1),
+                                fig.generations))
     return out
-
-
-def _figure(name: str) -> Figure:
-    if name not in FIGURES:
-        raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {name!r}")
-    return FIGURES[name]
 
 
 def run_task(task: Task) -> dict[str, np.ndarray]:
     """Run one task; return its rows as columns (see ``COLUMNS``), replications outermost."""
-    fig = _figure(task.figure)
+    fig = figure(task.figure, task.generations)
     group = fig.groups()[task.group]
     mod = model(task.figure, task.panel)
     metric = _METRIC[task.panel]
@@ -253,33 +266,34 @@ def run_task(task: Task) -> dict[str, np.ndarray]:
 
 # --- theory -------------------------------------------------------------------------------------
 
-def theory_curve(figure: str, panel: str, scheme: str | None = None, x=None):
+def theory_curve(name: str, panel: str, scheme: str | None = None, x=None, generations: int | None = None):
     """(x, expected error, kind) of a panel's theory curve; kind is "exact" or "first order".
 
     Fig. 7: against generation t (x defaults to every generation). Figs. 8-10: the expected error
     averaged over the window, against w (Figs. 8, 10; x defaults to a fine grid) or against k for
     one ``scheme`` of Fig. 9 ("naive" or "optimal", at the figure's k values). The logistic
-    regression of Fig. 10 is penalised and misspecified: no theory, returns None.
+    regression of Fig. 10 is penalised and misspecified: no theory, returns None. ``generations``:
+    see :func:`figure`.
     """
-    fig = _figure(figure)
+    fig = figure(name, generations)
     if panel == "adult_logistic":
         return None
-    if figure == "fig7":
+    if name == "fig7":
         t = np.arange(fig.generations + 1) if x is None else np.asarray(x, dtype=int)
         s = fig.settings[0]
-        return t, _expected(figure, panel, np.array([s.w]), s.n, s.m, t)[:, 0], _kind(panel, exact_w0=True)
+        return t, _expected(name, panel, np.array([s.w]), s.n, s.m, t)[:, 0], _kind(panel, exact_w0=True)
     start, stop = fig.window
     window = np.arange(start, stop + 1)
-    if figure == "fig9":
+    if name == "fig9":
         settings = [s for s in fig.settings if s.scheme == scheme]
         if not settings:
             raise ValueError(f"scheme must be 'naive' or 'optimal' for fig9, got {scheme!r}")
         ks = np.array([s.x for s in settings])
-        y = np.array([_expected(figure, panel, np.array([s.w]), s.n, s.m, window)[:, 0].mean() for s in settings])
+        y = np.array([_expected(name, panel, np.array([s.w]), s.n, s.m, window)[:, 0].mean() for s in settings])
         return ks, y, _kind(panel)
     s = fig.settings[0]
     ws = np.linspace(fig.settings[0].w, fig.settings[-1].w, 117) if x is None else np.asarray(x, dtype=float)
-    return ws, _expected(figure, panel, ws, s.n, s.m, window).mean(axis=0), _kind(panel)
+    return ws, _expected(name, panel, ws, s.n, s.m, window).mean(axis=0), _kind(panel)
 
 
 def _kind(panel: str, exact_w0: bool = False) -> str:
@@ -289,7 +303,6 @@ def _kind(panel: str, exact_w0: bool = False) -> str:
 
 def _expected(figure: str, panel: str, w: np.ndarray, n: int, m: int, t: np.ndarray) -> np.ndarray:
     """Expected error at generations t (rows) and weights w (columns)."""
-    fig = _figure(figure)
     w = np.asarray(w, dtype=float)
     if figure == "fig10":
         freqs = _adult()[0][panel]

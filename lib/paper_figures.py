@@ -19,7 +19,7 @@ from . import plotting
 from .experiments import FIGURES, panel_title, theory_curve
 from .theory import GOLDEN_WEIGHT
 
-__all__ = ["curve", "error_matrix", "argmin", "plot", "report"]
+__all__ = ["curve", "error_matrix", "argmin", "theory_argmin", "generations", "plot", "report"]
 
 _RC = Path(__file__).resolve().parent.parent / "matplotlibrc"
 _SCHEME_COLORS = {"naive": "C1", "optimal": "C0"}
@@ -72,11 +72,17 @@ def argmin(table, panel, boot: int = 1000, seed: int = 0):
     return float(best), (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))
 
 
-def theory_argmin(figure, panel):
-    """The weight minimising the theory curve (on a grid of step 1e-4), or None without theory."""
+def generations(table) -> int:
+    """The last generation of the run that produced ``table``."""
+    return int(table["gen_to"].max())
+
+
+def theory_argmin(figure, panel, T=None):
+    """The weight minimising the theory curve (on a grid of step 1e-4) of a run with T
+    generations (default: the paper's), or None without theory."""
     fig = FIGURES[figure]
     grid = np.arange(fig.settings[0].w, fig.settings[-1].w + 1e-9, 1e-4)
-    tc = theory_curve(figure, panel, x=grid)
+    tc = theory_curve(figure, panel, x=grid, generations=T)
     return None if tc is None else float(grid[np.argmin(tc[1])])
 
 
@@ -119,7 +125,7 @@ def plot(table, figure):
 
 def _draw(ax, table, figure, panel, scheme=None, label=None):
     color = _SCHEME_COLORS.get(scheme, "C1")
-    tc = theory_curve(figure, panel, scheme)
+    tc = theory_curve(figure, panel, scheme, generations=generations(table))
     if tc is not None:
         x, y, kind = tc
         plotting.theory_line(ax, x, y, color="C0" if scheme is None else color,
@@ -142,7 +148,7 @@ def report(table, figure) -> str:
         lines.append(f"{'panel':28s} {'argmin':>7s} {'95% interval':>15s} {'theory':>7s}   (1/phi = {GOLDEN_WEIGHT:.4f})")
         for panel in fig.panels:
             best, (lo, hi) = argmin(table, panel)
-            th = theory_argmin(figure, panel)
+            th = theory_argmin(figure, panel, generations(table))
             lines.append(f"{panel_title(panel):28s} {best:7.2f} {f'[{lo:.2f}, {hi:.2f}]':>15s} "
                          f"{'-' if th is None else f'{th:.4f}':>7s}")
     elif figure == "fig9":
@@ -155,6 +161,6 @@ def report(table, figure) -> str:
         lines.append(f"{'panel':28s} {'t':>5s} {'mean error':>12s} {'theory':>12s} {'failed fits':>11s}")
         for panel in fig.panels:
             t, mean, se, failed = curve(table, panel)
-            th = theory_curve(figure, panel, x=t[-1:].astype(int))
+            th = theory_curve(figure, panel, x=t[-1:].astype(int), generations=generations(table))
             lines.append(f"{panel_title(panel):28s} {int(t[-1]):5d} {mean[-1]:12.4g} {th[1][0]:12.4g} {failed.mean():11.2%}")
     return "\n".join(lines)

@@ -34,15 +34,17 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def run_figure(figure: str, replications: int | None = None, seed: int = 0, workers: int = 1,
-               scheduler: str | None = None, progress: bool | None = None) -> dict[str, np.ndarray]:
+               scheduler: str | None = None, progress: bool | None = None,
+               generations: int | None = None) -> dict[str, np.ndarray]:
     """Run every task of ``figure`` and return the tidy table: one array per name in
     :data:`lib.experiments.COLUMNS`, rows in task order (independent of ``workers``).
 
     ``replications`` defaults to the paper's; ``workers`` local processes (1: in this process);
     ``scheduler``: the address of a Dask distributed scheduler (then ``workers`` is ignored);
-    ``progress``: a tqdm bar over tasks (None: only on a terminal).
+    ``progress``: a tqdm bar over tasks (None: only on a terminal); ``generations``: a shorter
+    run for a quick look (see :func:`lib.experiments.figure`; default: the paper's).
     """
-    todo = experiments.tasks(figure, replications, seed)
+    todo = experiments.tasks(figure, replications, seed, generations)
     workers = _positive(workers, "workers")
     results: list[dict | None] = [None] * len(todo)
     # Start the expensive tasks first so that no worker is left with a long task at the end.
@@ -96,7 +98,7 @@ def _environment(values: dict[str, str]):
 
 def _cost(task: Task) -> float:
     """Rough relative run time of a task, to schedule the long ones first."""
-    fig = FIGURES[task.figure]
+    fig = experiments.figure(task.figure, task.generations)
     group = fig.groups()[task.group]
     per_point = {"logistic": 20.0, "poisson": 20.0, "adult_logistic": 40.0, "cdf": 4.0}.get(task.panel, 0.3)
     return per_point * task.count * len(group) * (group[0].n + group[0].m) * fig.generations
@@ -160,6 +162,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="local worker processes (default: the number of cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (needs pip install '.[dask]')")
+    p.add_argument("--generations", type=_int_at_least(1), default=None, metavar="T",
+                   help="last generation, for a quick look (default: the paper's; a window keeps its length)")
     p.add_argument("--seed", type=_int_at_least(0), default=0, metavar="S", help="root random seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     return p
@@ -197,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     table = run_figure(args.figure, args.reps, args.seed, args.workers, args.scheduler,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, generations=args.generations)
     seconds = time.perf_counter() - start
     csv = write_csv(table, args.out / f"{args.figure}.csv")
     png = args.out / f"{args.figure}.png"
