@@ -32,6 +32,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/gaussian_throughput.py
 	$(BIN)/python benchmarks/glm_throughput.py
 	$(BIN)/python benchmarks/cvm_exact_vs_grid.py
+	$(BIN)/python benchmarks/fig8_full.py
 
 clean:
 	rm -rf _build $(VENV)

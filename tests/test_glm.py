@@ -207,3 +207,14 @@ def test_collapse_reports_failed_fits():
         res = lib.run_loop(GLMModel("logistic", [1.5, 1.5]), 0.0, 12, 12, 60, 200, seed=10)
     assert res.values["failed"].sum() > 0
     assert np.all(np.isfinite(res.values["coef"]))
+
+
+def test_fully_synthetic_linear_error_is_exact():
+    """Random-design least squares at w = 0 (Fig. 7(d)): sigma^2 p (1/(n-p-1) + t/(m-p-1)),
+    against 40,000 runs of the exact sufficient-statistic sampler, with power against 5% errors."""
+    res = lib.run_loop(GLMModel("linear", np.ones(4)), 0.0, 12, 9, 6, 40_000, seed=17, metrics=["coef"])
+    t = res.generations
+    exact = glm_theory.fully_synthetic_linear_error(12, 9, t, 4)
+    assert_mc_matches(res.mean("coef")[:, 0], res.sem("coef")[:, 0], exact, "fully synthetic OLS")
+    with pytest.raises(ValueError, match="m > p \\+ 1"):
+        glm_theory.fully_synthetic_linear_error(100, 5, 1, 4)

@@ -29,6 +29,8 @@ SMALL = {
                           k_replications=200, collapse_n=20, collapse_generations=40, collapse_replications=300),
     "adult": dict(n=100, columns=["workclass"], w_min=0.4, w_max=0.8, w_step=0.2, generations=12, last=6,
                   replications=200, logistic_weights=[0.5, 0.8], logistic_generations=6, logistic_replications=8),
+    "reproduce": dict(fig7_replications=30, fig7_generations=20, fig8_replications=20, fig9_replications=4,
+                      fig9_generations=8, workers=2),
     "kalman": dict(k_values=[0.05, 1.0], horizon=10, replications=300),
     "practice": dict(checks=[[1.0, 4.0]], generations=40, window_start=20, replications=300),
 }

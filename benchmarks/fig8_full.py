@@ -1,0 +1,58 @@
+"""The full Fig. 8 (30 weights x 2000 replications x six models, generations 0..199): wall time,
+CPU time and peak memory of `python -m lib.reproduce fig8` on this machine.
+
+Run: `.venv/bin/python benchmarks/fig8_full.py [--reps N] [--workers K]`. Not a test. It runs
+the command in a subprocess, exactly as a user would, and reads the subprocess's resource usage
+(peak resident memory of the main process and of the largest worker).
+
+The authors' code needs about 0.77 s per (weight, replication) task for the six models on one
+core (paper-notes Sec. 4, measured on this machine class), i.e. 30 x 2000 x 0.77 s = 12.8
+core-hours for the full grid; the ratio printed is their core-seconds over ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AUTHORS_SECONDS_PER_TASK = 0.77  # six models, T = 200, one (w, replication) task, one core
+WEIGHTS = 30
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "lib.reproduce", "fig8", "--reps", str(args.reps), "--workers",
+               str(args.workers), "--out", out, "--no-progress"]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit(proc.stderr)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        csv_mb = (Path(out) / "fig8.csv").stat().st_size / 1e6
+    cpu = usage.ru_utime + usage.ru_stime
+    tasks = WEIGHTS * args.reps
+    authors = AUTHORS_SECONDS_PER_TASK * tasks
+    print(proc.stdout)
+    print(f"Fig. 8, {args.reps} replications x {WEIGHTS} weights x 6 models, {args.workers} workers, "
+          f"{os.cpu_count()} cores")
+    print(f"  wall time            {wall:8.1f} s   (goal for the full run: <= 300 s on 2 cores)")
+    print(f"  CPU time             {cpu:8.1f} s   ({1e3 * cpu / tasks:.2f} ms per (w, replication) task)")
+    print(f"  authors' code        {authors:8.0f} s   of CPU ({authors / 3600:.1f} core-hours): "
+          f"{authors / cpu:.0f}x our CPU time")
+    print(f"  peak memory          {usage.ru_maxrss / 1024:8.0f} MB  (largest single process)")
+    print(f"  CSV                  {csv_mb:8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
