@@ -19,7 +19,7 @@ from . import plotting
 from .experiments import FIGURES, panel_title, theory_curve
 from .theory import GOLDEN_WEIGHT
 
-__all__ = ["curve", "error_matrix", "argmin", "theory_argmin", "generations", "plot", "report"]
+__all__ = ["curve", "against_theory", "error_matrix", "argmin", "theory_argmin", "generations", "plot", "report"]
 
 _RC = Path(__file__).resolve().parent.parent / "matplotlibrc"
 _SCHEME_COLORS = {"naive": "C1", "optimal": "C0"}
@@ -47,6 +47,20 @@ def curve(table, panel, scheme=None):
     var = np.bincount(inv, (err - mean[inv]) ** 2) / (count - 1)
     failed = np.bincount(inv, table["failed"][keep]) / count
     return xs.astype(float), mean, np.sqrt(var / count), failed
+
+
+def against_theory(table, figure, panel, scheme=None):
+    """(z, ratio, kind) of a curve against its theory: z = (simulation - theory) / standard error
+    and ratio = simulation / theory at every point; kind is "exact" or "first order"."""
+    x, mean, se, _ = curve(table, panel, scheme)
+    T = generations(table)
+    if figure == "fig7":
+        th, kind = theory_curve(figure, panel, x=x.astype(int), generations=T)[1:]
+    elif scheme is None:
+        th, kind = theory_curve(figure, panel, x=x, generations=T)[1:]
+    else:
+        th, kind = theory_curve(figure, panel, scheme, generations=T)[1:]
+    return (mean - th) / se, mean / th, kind
 
 
 def error_matrix(table, panel, scheme=None):

@@ -144,14 +144,7 @@ def test_run_figure_validates():
 
 # --- reduced runs against theory ---------------------------------------------------------------------
 
-def z_scores(table, figure, panel, scheme=None):
-    x, mean, se, _ = paper_figures.curve(table, panel, scheme)
-    T = paper_figures.generations(table)
-    if figure == "fig7":
-        _, th, kind = experiments.theory_curve(figure, panel, x=x.astype(int), generations=T)
-    else:
-        xs, th, kind = experiments.theory_curve(figure, panel, scheme, x=None if scheme else x, generations=T)
-    return (mean - th) / se, mean / th, kind
+z_scores = paper_figures.against_theory
 
 
 def test_fig8_matches_theory_and_finds_the_minimum():
