@@ -33,6 +33,10 @@ SMALL = {
                       fig9_generations=8, workers=2),
     "kalman": dict(k_values=[0.05, 1.0], horizon=10, replications=300),
     "practice": dict(checks=[[1.0, 4.0]], generations=40, window_start=20, replications=300),
+    "problem_set": dict(generations=40, window_start=20, replications=200, variance_generations=15,
+                        glm_n=100, glm_generations=10, glm_window_start=4, glm_replications=60,
+                        variance_replications=2000, ecdf_generations=30, kalman_horizon=8,
+                        kalman_replications=1000),
 }
 
 
