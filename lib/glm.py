@@ -126,9 +126,10 @@ def _products(X):
 
 
 def _sum_over_samples(A, b):
-    """sum_n A[n, ...] b[n, ...], A broadcast to b's shape. (The real sample is shared by all
-    weights; einsum on an explicit broadcast view is ~4x faster than letting it broadcast.)"""
-    return np.einsum("n...,n...->...", np.broadcast_to(A, b.shape), b)
+    """sum_n A[k, n, ...] b[n, ...] for every k, A broadcast to b's batch shape. (The real sample
+    is shared by all weights; einsum on an explicit broadcast view is ~4x faster than letting it
+    broadcast, and one call for all k is up to 3x faster than one call per k on small batches.)"""
+    return np.einsum("kn...,n...->k...", np.broadcast_to(A, A.shape[:1] + b.shape), b)
 
 
 def _gradient_hessian(fam: Family, parts, theta):
@@ -143,8 +144,8 @@ def _gradient_hessian(fam: Family, parts, theta):
         if s is not None:  # weights inside the sums over samples
             r *= s
             v *= s
-        g_part = a * np.stack([_sum_over_samples(X[j], r) for j in range(p)])
-        H_part = a * np.stack([_sum_over_samples(XX[q], v) for q in range(XX.shape[0])])
+        g_part = a * _sum_over_samples(X, r)
+        H_part = a * _sum_over_samples(XX, v)
         g = g_part if g is None else g + g_part
         H_flat = H_part if H_flat is None else H_flat + H_part
     H = np.empty((p, p) + H_flat.shape[1:])
@@ -179,11 +180,12 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
     not finite. Elements that fail keep their last finite iterate: a failure is reported (by the
     caller, from ``converged``), never hidden in a NaN.
     """
-    raw_parts = parts
-    parts = [(X, y, a, _products(X), rest[0] if rest else None) for X, y, a, *rest in parts]
+    # A part with weight zero everywhere (the real sample of the fully synthetic loop, w = 0)
+    # changes nothing but the cost.
+    raw_parts = [part for part in parts if np.any(np.asarray(part[2]) != 0)] or parts[:1]
+    parts = [(X, y, a, _products(X), rest[0] if rest else None) for X, y, a, *rest in raw_parts]
     p = np.shape(theta0)[0]
-    gram_flat = sum(a * np.stack([XX[q].sum(axis=0) if s is None else _sum_over_samples(XX[q], s)
-                                  for q in range(XX.shape[0])]) for X, y, a, XX, s in parts)
+    gram_flat = sum(a * (XX.sum(axis=1) if s is None else _sum_over_samples(XX, s)) for X, y, a, XX, s in parts)
     gram = np.empty((p, p) + gram_flat.shape[1:])
     for q, (i, j) in enumerate(_pairs(p)):
         gram[i, j] = gram[j, i] = gram_flat[q]
