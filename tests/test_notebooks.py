@@ -30,6 +30,7 @@ SMALL = {
     "adult": dict(n=100, columns=["workclass"], w_min=0.4, w_max=0.8, w_step=0.2, generations=12, last=6,
                   replications=200, logistic_weights=[0.5, 0.8], logistic_generations=6, logistic_replications=8),
     "kalman": dict(k_values=[0.05, 1.0], horizon=10, replications=300),
+    "regimes": dict(n=20, m=20, generations=10, replications=300, k_grid_size=9),
     "practice": dict(checks=[[1.0, 4.0]], generations=40, window_start=20, replications=300),
 }
 
