@@ -13,6 +13,8 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
 * :mod:`lib.adult`: the UCI Adult data shipped with the book, verified on load.
 * :mod:`lib.kalman`: the Kalman-filter reading of the loop and optimal weight schedules.
 * :mod:`lib.practice`: the recommended weight, per-sample weights, the cost of misjudging k.
+* :mod:`lib.regimes`: replace, accumulate, accumulate-subsample and the fresh-data regimes side by
+  side: exact Gaussian-mean theory and simulation of the accumulating regimes.
 * :mod:`lib.batched`, :mod:`lib.validate`: small-matrix algebra over batches; input checks.
 * :mod:`lib.plotting`: the book's figure style.
 """
