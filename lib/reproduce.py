@@ -115,10 +115,12 @@ def _positive(value, name: str) -> int:
 def write_csv(table: dict[str, np.ndarray], path: Path | str) -> Path:
     """Write the tidy table; floats in their shortest exact form, so equal tables give equal files."""
     path = Path(path)
-    cols = [[_text(v) for v in table[name].tolist()] for name in COLUMNS]
+    rows = len(table[COLUMNS[0]])
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(",".join(COLUMNS) + "\n")
-        f.writelines(",".join(row) + "\n" for row in zip(*cols))
+        for start in range(0, rows, 20_000):  # in slices: text for all rows at once takes ~1 kB a row
+            cols = [[_text(v) for v in table[name][start:start + 20_000].tolist()] for name in COLUMNS]
+            f.writelines(",".join(row) + "\n" for row in zip(*cols))
     return path
 
 
