@@ -29,8 +29,8 @@ SMALL = {
                           k_replications=200, collapse_n=20, collapse_generations=40, collapse_replications=300),
     "adult": dict(n=100, columns=["workclass"], w_min=0.4, w_max=0.8, w_step=0.2, generations=12, last=6,
                   replications=200, logistic_weights=[0.5, 0.8], logistic_generations=6, logistic_replications=8),
-    "reproduce": dict(fig7_replications=30, fig7_generations=20, fig8_replications=20, fig9_replications=4,
-                      fig9_generations=8, workers=2),
+    "reproduce": dict(fig7_replications=20, fig7_generations=12, fig8_replications=20, fig8_generations=20,
+                      fig9_replications=4, fig9_generations=6, workers=2),
     "kalman": dict(k_values=[0.05, 1.0], horizon=10, replications=300),
     "regimes": dict(n=20, m=20, generations=10, replications=300, k_grid_size=9),
     "practice": dict(checks=[[1.0, 4.0]], generations=40, window_start=20, replications=300),
@@ -65,7 +65,9 @@ def test_notebook_runs_and_is_reproducible(path, tmp_path):
     assert not any("<Figure size" in str(o.get("data", {}).get("text/plain", "")) and
                    "image/png" not in o.get("data", {}) for o in outputs)
     assert runs[0], f"{path.stem} glues nothing"
-    assert runs[0] == runs[1], "glued values differ between two runs with the same seeds"
+    # Names starting with "time_" are wall-clock measurements, the only values allowed to differ.
+    same = [{k: v for k, v in run.items() if not k.startswith("time_")} for run in runs]
+    assert same[0] == same[1], "glued values differ between two runs with the same seeds"
 
 
 def _glued(nb):
