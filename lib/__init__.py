@@ -15,6 +15,8 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
 * :mod:`lib.practice`: the recommended weight, per-sample weights, the cost of misjudging k.
 * :mod:`lib.regimes`: replace, accumulate, accumulate-subsample and the fresh-data regimes side by
   side: exact Gaussian-mean theory and simulation of the accumulating regimes.
+* :mod:`lib.experiments`, :mod:`lib.reproduce`, :mod:`lib.paper_figures`: the paper's Figs. 7-10
+  as seeded tasks with their theory, the ``python -m lib.reproduce`` command, and their figures.
 * :mod:`lib.batched`, :mod:`lib.validate`: small-matrix algebra over batches; input checks.
 * :mod:`lib.plotting`: the book's figure style.
 """
