@@ -4,7 +4,8 @@
 
 runs the experiment with the paper's settings (:mod:`lib.experiments`), shows a progress bar,
 writes ``DIR/fig8.csv`` (one row per model, setting and replication: the tidy data) and
-``DIR/fig8.png`` (the paper's panel layout with the theory curves), and prints a summary. The
+``DIR/fig8.png`` (the paper's panel layout with the theory curves), with ``--npz`` also
+``DIR/fig8.npz`` (the same table, compressed), and prints a summary. The
 work is split into tasks that run in ``--workers`` local processes or, with ``--scheduler``, on a
 Dask distributed cluster (``pip install .[dask]``). The tasks are seeded by their position, not by
 the process that runs them, so the CSV is byte-for-byte the same for every worker count.
@@ -28,7 +29,8 @@ from tqdm import tqdm
 from . import experiments
 from .experiments import COLUMNS, FIGURES, Task, run_task
 
-__all__ = ["run_figure", "write_csv", "read_csv", "main"]
+__all__ = ["run_figure", "write_csv", "read_csv", "write_npz", "read_npz", "ARCHIVE_DIR", "archived",
+           "same_rows", "main"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -139,6 +141,53 @@ def read_csv(path: Path | str) -> dict[str, np.ndarray]:
     return {name: np.array(values, dtype=str).astype(_TYPES.get(name, float)) for name, values in zip(COLUMNS, cols)}
 
 
+def write_npz(table: dict[str, np.ndarray], path: Path | str) -> Path:
+    """The same table as a compressed NumPy archive (exact; about a tenth of the CSV's size), for
+    shipping full runs with the book (``data/reproduction``)."""
+    path = Path(path)
+    np.savez_compressed(path, **{name: np.asarray(table[name]) for name in COLUMNS})
+    return path
+
+
+def read_npz(path: Path | str) -> dict[str, np.ndarray]:
+    """Read a table written by :func:`write_npz`."""
+    with np.load(path, allow_pickle=False) as archive:
+        if tuple(sorted(archive.files)) != tuple(sorted(COLUMNS)):
+            raise ValueError(f"{path} is not a reproduction table: it holds {sorted(archive.files)}")
+        return {name: archive[name] for name in COLUMNS}
+
+
+# Full runs at the paper's settings (seed 0) shipped with the book; data/reproduction/README.md
+# says how they were made.
+ARCHIVE_DIR = Path(__file__).resolve().parent.parent / "data" / "reproduction"
+
+
+def archived(figure: str) -> dict[str, np.ndarray]:
+    """The shipped full run of ``figure`` (the paper's replications and generations, seed 0)."""
+    path = ARCHIVE_DIR / f"{figure}.npz"
+    if not path.exists():
+        raise ValueError(f"no archived full run of {figure!r} in {ARCHIVE_DIR}: make one with "
+                         f"python -m lib.reproduce {figure} --npz --out {ARCHIVE_DIR}")
+    return read_npz(path)
+
+
+def same_rows(table: dict[str, np.ndarray], archive: dict[str, np.ndarray], rtol: float = 1e-6) -> bool:
+    """Whether ``table`` (a run with the archive's seed and generations and R replications, R a
+    multiple of the block size) is the first R replications of ``archive``. A longer run extends a
+    shorter one, block by block, so the rows match in order. Errors are compared to ``rtol``, so
+    that a different BLAS's rounding inside the GLM solver does not count; a different seed,
+    setting or model changes them completely."""
+    keep = archive["replication"] < np.unique(table["replication"]).size
+    if keep.sum() != table["error"].size:
+        return False
+    for name in COLUMNS:
+        a, b = archive[name][keep], table[name]
+        ok = np.allclose(a, b, rtol=rtol, atol=0.0) if name in ("error", "failed") else np.array_equal(a, b)
+        if not ok:
+            return False
+    return True
+
+
 _TYPES = {"figure": str, "panel": str, "scheme": str, "n": int, "m": int, "replication": int, "gen_from": int,
           "gen_to": int}
 
@@ -168,6 +217,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="last generation, for a quick look (default: the paper's; a window keeps its length)")
     p.add_argument("--seed", type=_int_at_least(0), default=0, metavar="S", help="root random seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    p.add_argument("--npz", action="store_true",
+                   help="also write FIGURE.npz, the table as a compressed NumPy archive (lib.reproduce.read_npz)")
     return p
 
 
@@ -206,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
                        progress=not args.no_progress, generations=args.generations)
     seconds = time.perf_counter() - start
     csv = write_csv(table, args.out / f"{args.figure}.csv")
+    if args.npz:
+        write_npz(table, args.out / f"{args.figure}.npz")
     png = args.out / f"{args.figure}.png"
     fig = paper_figures.plot(table, args.figure)
     fig.savefig(png, dpi=150)

@@ -22,7 +22,7 @@ def cli(*args, cwd=None):
 def test_help_explains_every_option():
     out = cli("--help")
     assert out.returncode == 0
-    for option in ["--reps", "--out", "--workers", "--scheduler", "--seed", "--generations", "--no-progress",
+    for option in ["--reps", "--out", "--workers", "--scheduler", "--seed", "--generations", "--no-progress", "--npz",
                    "fig7", "fig8", "fig9", "fig10"]:
         assert option in out.stdout
 
@@ -59,12 +59,15 @@ def test_unwritable_output_folder(tmp_path, capsys):
 
 
 def test_cli_writes_csv_figure_and_summary(tmp_path):
-    out = cli("fig8", "--reps", "3", "--generations", "5", "--workers", "2", "--out", str(tmp_path), "--no-progress")
+    out = cli("fig8", "--reps", "3", "--generations", "5", "--workers", "2", "--out", str(tmp_path), "--no-progress",
+              "--npz")
     assert out.returncode == 0, out.stderr
     assert "argmin" in out.stdout and "peak memory" in out.stdout
     table = reproduce.read_csv(tmp_path / "fig8.csv")
     assert len(table["error"]) == 6 * 30 * 3  # panels x weights x replications
     assert (tmp_path / "fig8.png").stat().st_size > 50_000
+    compact = reproduce.read_npz(tmp_path / "fig8.npz")
+    assert all(np.array_equal(compact[c], table[c]) for c in experiments.COLUMNS)
     # Same run in one process: the same file, byte for byte.
     again = reproduce.write_csv(reproduce.run_figure("fig8", 3, 0, workers=1, generations=5), tmp_path / "again.csv")
     assert again.read_bytes() == (tmp_path / "fig8.csv").read_bytes()
@@ -219,3 +222,62 @@ def test_fig10_logistic_runs_as_the_paper_did():
     rows = experiments.run_task(task)
     assert task.panel == "adult_logistic" and rows["error"].size == 30 * 2
     assert np.all(np.isfinite(rows["error"])) and rows["failed"].max() == 0
+
+
+# --- the shipped full runs (data/reproduction) -------------------------------------------------------
+
+@pytest.mark.parametrize("name, panels", [("fig8", ["mean", "cov", "linear"]), ("fig9", ["mean", "linear"])])
+def test_archived_full_run_is_what_this_code_computes(name, panels):
+    """The first block of 100 replications of cheap panels, recomputed, equals the archive's rows."""
+    full = reproduce.archived(name)
+    fig = experiments.FIGURES[name]
+    assert np.unique(full["replication"]).size == fig.replications
+    assert paper_figures.generations(full) == fig.generations
+    first = [t for t in experiments.tasks(name, fig.block, seed=0) if t.panel in panels]
+    parts = [experiments.run_task(t) for t in first]
+    fresh = {c: np.concatenate([p[c] for p in parts]) for c in experiments.COLUMNS}
+    archive = {c: v[np.isin(full["panel"], panels)] for c, v in full.items()}
+    assert reproduce.same_rows(fresh, archive)
+    # The comparison has teeth: another seed, or one error off by 1e-5, is not the same run.
+    other = [experiments.run_task(t) for t in experiments.tasks(name, fig.block, seed=1) if t.panel == panels[0]]
+    assert not reproduce.same_rows({c: other[0][c] for c in experiments.COLUMNS},
+                                   {c: v[full["panel"] == panels[0]] for c, v in full.items()})
+    fresh["error"][7] *= 1 + 1e-5
+    assert not reproduce.same_rows(fresh, archive)
+
+
+def test_archived_fig8_matches_theory_at_full_scale():
+    """2000 replications: the exact panels within Z_TOL standard errors at every weight, and the
+    simulated argmin of every panel within two grid steps of the theory's minimiser."""
+    full = reproduce.archived("fig8")
+    for panel in experiments.FIGURES["fig8"].panels:
+        z, ratio, kind = z_scores(full, "fig8", panel)
+        if kind == "exact":
+            assert np.all(np.abs(z) < Z_TOL), (panel, z)
+        else:  # first order: the finite-n excess at n = 100, never below the theory
+            assert np.all((ratio > 0.97) & (ratio < 1.4)), (panel, ratio)
+        best, _ = paper_figures.argmin(full, panel, boot=10)
+        assert abs(best - paper_figures.theory_argmin("fig8", panel)) <= 0.041, panel
+
+
+def test_archived_fig9_matches_theory_at_full_scale():
+    full = reproduce.archived("fig9")
+    for panel in ["mean", "cov", "cdf"]:
+        for scheme in ["naive", "optimal"]:
+            z, ratio, kind = z_scores(full, "fig9", panel, scheme)
+            assert kind == "exact" and np.all(np.abs(z) < Z_TOL), (panel, scheme, z)
+    for panel in experiments.FIGURES["fig9"].panels:
+        naive = paper_figures.curve(full, panel, "naive")[1]
+        optimal = paper_figures.curve(full, panel, "optimal")[1]
+        assert np.all(naive / optimal > 1.3), panel
+
+
+def test_archive_round_trip_and_errors(small_fig9, tmp_path):
+    path = reproduce.write_npz(small_fig9, tmp_path / "t.npz")
+    back = reproduce.read_npz(path)
+    assert all(np.array_equal(back[c], small_fig9[c]) for c in experiments.COLUMNS)
+    np.savez(tmp_path / "bad.npz", a=np.arange(3))
+    with pytest.raises(ValueError, match="not a reproduction table"):
+        reproduce.read_npz(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="no archived full run of 'fig7'"):
+        reproduce.archived("fig7")
