@@ -1,0 +1,141 @@
+"""Words that compare, computed from the numbers they describe.
+
+A sentence such as "the simulation lies a factor 2.5 above the theory" is only true for the run
+that printed it. The book never types such a word by hand: a chapter either glues the phrase
+made here from the computed values (so a rerun with other numbers changes the words with them),
+or states the claim in a hidden cell with :func:`claim`, so a run in which it stops holding fails
+(the notebook raises, the strict build and the notebook tests fail).
+
+Every function returns a :class:`Phrase`, a ``str`` that IPython and ``myst_nb.glue`` display
+without quotes, so ``glue("name", phrase, display=False)`` and ``{glue:text}`name``` put the
+words into the prose as they are.
+
+Examples
+--------
+>>> from lib import prose
+>>> prose.factor(2.5, 1.0)
+'a factor 2.5 above'
+>>> prose.factor(0.4, 1.0)
+'a factor 2.5 below'
+>>> prose.factor(1.0, 1.0)
+'equal to'
+>>> prose.relative(1.19, 1.0)
+'19% above'
+>>> prose.more_or_less(0.026, 0.024, more="farther from", less="closer to")
+'farther from'
+>>> prose.count(3, "departure")
+'three departures'
+>>> prose.claim(0.667 > 0.5, "the first Kalman weight is above naive pooling")
+'the first Kalman weight is above naive pooling'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["Phrase", "ClaimError", "claim", "factor", "relative", "more_or_less", "count",
+           "number_word"]
+
+
+class Phrase(str):
+    """A piece of prose computed from numbers; shown without quotes by IPython and ``glue``."""
+
+    def __repr__(self) -> str:  # text/plain in a notebook is the repr
+        return str(self)
+
+    def _repr_pretty_(self, p, cycle):  # IPython's pretty printer, used for text/plain
+        p.text(str(self))
+
+
+class ClaimError(AssertionError):
+    """A sentence of the book no longer holds for the numbers of this run."""
+
+
+def _finite(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        try:
+            value = float(value)  # numpy scalars and 0-d arrays
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def claim(condition, statement: str) -> Phrase:
+    """Assert that ``statement`` (a sentence of the book) holds; return it as a :class:`Phrase`.
+
+    Raises :class:`ClaimError` naming the sentence when ``condition`` is false, so a notebook
+    whose numbers no longer support its words fails to run. ``condition`` must be a plain or
+    NumPy boolean (not an array: say ``np.all(...)`` or ``np.any(...)`` explicitly).
+    """
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError(f"statement must be a non-empty sentence, got {statement!r}")
+    if not isinstance(condition, bool):
+        if getattr(condition, "shape", ()) != () or not hasattr(condition, "__bool__"):
+            raise ValueError(f"condition must be a single boolean, got {condition!r}")
+        condition = bool(condition)
+    if not condition:
+        raise ClaimError(f"the book says '{statement}', and this run's numbers contradict it")
+    return Phrase(statement)
+
+
+def factor(value, reference, *, digits: int = 2, above: str = "above", below: str = "below",
+           equal: str = "equal to") -> Phrase:
+    """How many times ``value`` lies above or below a positive ``reference``: ``"a factor 2.5
+    above"`` when value/reference = 2.5, ``"a factor 2.5 below"`` when it is 0.4.
+
+    The factor is always at least 1 and printed to ``digits`` significant digits; when it rounds
+    to 1 the phrase is ``equal``. Both numbers must be positive and finite.
+    """
+    value, reference = _finite(value, "value"), _finite(reference, "reference")
+    if value <= 0 or reference <= 0:
+        raise ValueError(f"value and reference must be positive, got {value!r} and {reference!r}")
+    ratio = value / reference
+    size = ratio if ratio >= 1 else 1 / ratio
+    text = f"{size:.{digits}g}"
+    if float(text) == 1:
+        return Phrase(equal)
+    return Phrase(f"a factor {text} {above if ratio > 1 else below}")
+
+
+def relative(value, reference, *, digits: int = 2, above: str = "above", below: str = "below",
+             equal: str = "equal to") -> Phrase:
+    """The relative difference of ``value`` from a positive ``reference`` in per cent, with its
+    direction: ``"19% above"``, ``"2.6% below"``; ``equal`` when it rounds to zero."""
+    value, reference = _finite(value, "value"), _finite(reference, "reference")
+    if reference <= 0:
+        raise ValueError(f"reference must be positive, got {reference!r}")
+    pct = 100 * (value - reference) / reference
+    text = f"{abs(pct):.{digits}g}"
+    if float(text) == 0:
+        return Phrase(equal)
+    return Phrase(f"{text}% {above if pct > 0 else below}")
+
+
+def more_or_less(value, reference, *, more: str, less: str) -> Phrase:
+    """``more`` if ``value > reference``, ``less`` if ``value < reference``; equal values raise,
+    because neither word would be true."""
+    value, reference = _finite(value, "value"), _finite(reference, "reference")
+    if value == reference:
+        raise ClaimError(f"value and reference are equal ({value!r}): neither '{more}' nor '{less}'")
+    return Phrase(more if value > reference else less)
+
+
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve")
+
+
+def number_word(n) -> Phrase:
+    """A count in words for 0 to 12 ("no", "one", ..., "twelve"), digits above."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    return Phrase(_WORDS[n] if n < len(_WORDS) else str(int(n)))
+
+
+def count(n, noun: str, plural: str | None = None) -> Phrase:
+    """``"three departures"``, ``"one departure"``, ``"no departures"``: a count and its noun."""
+    word = number_word(n)
+    return Phrase(f"{word} {noun if n == 1 else (plural or noun + 's')}")
