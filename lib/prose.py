@@ -14,25 +14,27 @@ Examples
 --------
 >>> from lib import prose
 >>> prose.factor(2.5, 1.0)
-'a factor 2.5 above'
+a factor 2.5 above
 >>> prose.factor(0.4, 1.0)
-'a factor 2.5 below'
+a factor 2.5 below
 >>> prose.factor(1.0, 1.0)
-'equal to'
+equal to
 >>> prose.relative(1.19, 1.0)
-'19% above'
+19% above
 >>> prose.more_or_less(0.026, 0.024, more="farther from", less="closer to")
-'farther from'
+farther from
 >>> prose.count(3, "departure")
-'three departures'
+three departures
 >>> prose.claim(0.667 > 0.5, "the first Kalman weight is above naive pooling")
-'the first Kalman weight is above naive pooling'
+the first Kalman weight is above naive pooling
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+
+import numpy as np
 
 __all__ = ["Phrase", "ClaimError", "claim", "factor", "relative", "more_or_less", "count",
            "number_word"]
@@ -53,15 +55,30 @@ class ClaimError(AssertionError):
 
 
 def _finite(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        try:
-            value = float(value)  # numpy scalars and 0-d arrays
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    value = float(value)
+    """A real, finite number (Python or NumPy, 0-d arrays included); never a string or a bool."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or not (
+            isinstance(value, numbers.Real) or getattr(value, "shape", None) == ()):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value
+
+
+def _significant(x: float, digits: int) -> str:
+    """``x >= 0`` to ``digits`` significant digits, without an exponent below one million
+    (``100`` and ``19`` stay as they are; ``8.3e+08`` keeps its exponent)."""
+    if x == 0:
+        return "0"
+    if x >= 1e6:
+        return f"{x:.{digits}g}"
+    rounded = round(x, digits - 1 - math.floor(math.log10(x)))
+    if rounded >= 10 ** (digits - 1):
+        return f"{rounded:.0f}"
+    return f"{rounded:.{digits}g}"
 
 
 def claim(condition, statement: str) -> Phrase:
@@ -95,7 +112,7 @@ def factor(value, reference, *, digits: int = 2, above: str = "above", below: st
         raise ValueError(f"value and reference must be positive, got {value!r} and {reference!r}")
     ratio = value / reference
     size = ratio if ratio >= 1 else 1 / ratio
-    text = f"{size:.{digits}g}"
+    text = _significant(size, digits)
     if float(text) == 1:
         return Phrase(equal)
     return Phrase(f"a factor {text} {above if ratio > 1 else below}")
@@ -109,7 +126,7 @@ def relative(value, reference, *, digits: int = 2, above: str = "above", below: 
     if reference <= 0:
         raise ValueError(f"reference must be positive, got {reference!r}")
     pct = 100 * (value - reference) / reference
-    text = f"{abs(pct):.{digits}g}"
+    text = _significant(abs(pct), digits)
     if float(text) == 0:
         return Phrase(equal)
     return Phrase(f"{text}% {above if pct > 0 else below}")
