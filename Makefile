@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test check-book benchmark clean
+.PHONY: book test check-book pdf check-bundle benchmark clean
 
 # Re-install when the requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[dask]'
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[dask,notebooks]'
 	touch $(STAMP)
 
 ## book: execute every chapter and build the static site into _build/html (fails on any warning)
@@ -22,10 +22,22 @@ book: $(STAMP)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
-## check-book: the strict build, then checks of every page of the built site (figures, offline
-## math, no unresolved glue or stderr, execution status)
+## pdf: the book as _build/pdf/book.pdf and the problem set without solutions as
+## _build/pdf/handout.pdf, typeset from the notebooks the site's build executed (after make book;
+## needs Debian's TeX Live, see the README)
+pdf: $(STAMP)
+	$(BIN)/python book/_ext/pdf_book.py
+
+## check-book: the strict build and the PDFs, then checks of every page of the built site (figures,
+## offline math, no unresolved glue or stderr, execution status, downloads) and of the PDFs
 check-book: book
+	$(MAKE) pdf
 	BOOK_SITE=_build/html $(BIN)/python -m pytest -m build -n 0
+
+## check-bundle: unzip the built site's reader's bundle into an empty folder, install it into a
+## fresh virtual environment as its README says, and run two chapters (needs the package index)
+check-bundle: $(STAMP)
+	BOOK_SITE=_build/html $(BIN)/python -m pytest -m bundle -n 0
 
 ## benchmark: throughput of the simulation engine (prints figures; not a test)
 benchmark: $(STAMP)

@@ -1,4 +1,5 @@
-"""The UCI Adult (census income) data, shipped in ``data/adult`` and verified on load.
+"""The UCI Adult (census income) data, shipped in ``data/adult`` (``lib/_data/adult`` in the wheel;
+see :mod:`lib.data`) and verified on load.
 
 Becker, B. and Kohavi, R. (1996), Adult, UCI Machine Learning Repository, doi:10.24432/C5XW20,
 CC BY 4.0. ``adult.data`` and ``adult.test`` together (48,842 rows) are the population of the
@@ -20,9 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
+from . import data
+
 __all__ = ["COLUMNS", "NUMERIC", "CATEGORICAL", "AdultData", "load", "DATA_DIR"]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "adult"
+
+def __getattr__(name):
+    # DATA_DIR is looked up when it is used, so that importing lib never fails for want of data.
+    if name == "DATA_DIR":
+        return data.data_dir() / "adult"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 SHA256 = {
     "adult.data": "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d",
     "adult.test": "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05",
@@ -65,8 +74,13 @@ def _read(name: str, data_dir: Path) -> list[str]:
     path = data_dir / f"{name}.gz"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the Adult data ship with the repository in "
-                                f"data/adult (see its README); restore it from version control")
-    raw = gzip.decompress(path.read_bytes())
+                                f"data/adult (see its README) and in the reader's bundle; restore it "
+                                f"from either, or set {data.ENV_VAR} to a folder holding adult/")
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path} is not a readable gzip file ({err}); restore it from the "
+                         f"repository or the reader's bundle") from err
     digest = hashlib.sha256(raw).hexdigest()
     if digest != SHA256[name]:
         raise ValueError(f"{path} has been altered: SHA-256 of its content is {digest}, "
@@ -78,7 +92,7 @@ def load(missing: str = "category", data_dir: Path | str | None = None) -> Adult
     """All 48,842 rows of adult.data and adult.test (or 45,222 with ``missing="drop"``)."""
     if missing not in ("category", "drop"):
         raise ValueError(f"missing must be 'category' (the paper's reading) or 'drop', got {missing!r}")
-    data_dir = DATA_DIR if data_dir is None else Path(data_dir)
+    data_dir = data.data_dir() / "adult" if data_dir is None else Path(data_dir)
     rows = []
     for name in ("adult.data", "adult.test"):
         for line in _read(name, data_dir):

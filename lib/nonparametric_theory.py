@@ -34,7 +34,7 @@ __all__ = ["pointwise_terms", "factor_recursion", "factor_expr", "factor_limit_e
 u = sp.Symbol("u", positive=True)  # F(x), or a category's probability
 g_prev = sp.Symbol("g_{t-1}", nonnegative=True)  # Var F_{t-1}(u)
 h_prev = sp.Symbol("h_{t-1}", nonnegative=True)
-h_inf = sp.Symbol("h_infty", positive=True)
+h_inf = sp.Symbol(r"h_\infty", positive=True)
 
 
 def pointwise_terms():
@@ -96,8 +96,24 @@ def _limit_fn():
 
 
 @lru_cache(maxsize=None)
+def optimal_weight_stable_expr():
+    """The same optimum as a form that holds for every m >= 1 and never cancels:
+    2n / ((n + 1) + sqrt((n + 1)^2 + 4n(m - 1))). The root formula SymPy returns divides by
+    m - 1 (0/0 at m = 1, where the optimum is n/(n + 1)); this one is checked to be a root of the
+    same quadratic and to equal it at sample sizes."""
+    stable = 2 * n / ((n + 1) + sp.sqrt((n + 1) ** 2 + 4 * n * (m - 1)))
+    num, _ = sp.fraction(sp.factor(sp.diff(factor_limit_expr(), w)))
+    if sp.simplify(sp.expand(num.subs(w, stable))) != 0:
+        raise AssertionError("the stable optimum is not a root of dh/dw")
+    root = optimal_weight_expr()
+    for nn, mm in [(2, 3), (10, 7), (100, 100), (5, 400)]:
+        if abs(float((stable - root).subs({n: nn, m: mm}))) > 1e-12:
+            raise AssertionError("the stable optimum is another root")
+    return stable
+
+
 def _optimum_fn():
-    return _numeric(optimal_weight_expr(), (n, m))
+    return _numeric(optimal_weight_stable_expr(), (n, m))
 
 
 def _sizes(n_, m_):
@@ -123,7 +139,7 @@ def error_factor_limit(w, n, m):
 
 def optimal_weight(n, m):
     """Exact finite-sample optimal weight for the empirical CDF and for categorical distributions."""
-    return float(_optimum_fn()(*_sizes(n, m)))
+    return float(_optimum_fn()(*(float(x) for x in _sizes(n, m))))
 
 
 def cvm_expected(w, n, m, t):

@@ -30,7 +30,7 @@ k = sp.Symbol("k", positive=True)  # k = n / m, real over synthetic sample size
 n, m = sp.symbols("n m", positive=True)  # real and synthetic sample sizes per generation
 t = sp.Symbol("t", integer=True, nonnegative=True)  # generation
 e_prev = sp.Symbol("e_{t-1}", nonnegative=True)  # previous generation's error (per unit tr Sigma)
-e_inf = sp.Symbol("e_infty", positive=True)
+e_inf = sp.Symbol(r"e_\infty", positive=True)
 
 __all__ = [
     "w", "k", "n", "m", "t",
@@ -109,6 +109,17 @@ def optimal_weight_expr():
     return sp.simplify(root)
 
 
+@lru_cache(maxsize=None)
+def optimal_weight_stable_expr():
+    """w*(k) in a form without cancellation, 2 / (1 + sqrt(1 + 4/k)), for evaluation in floating
+    point: (sqrt(k^2 + 4k) - k) / 2 subtracts two nearly equal numbers for large k (at k = 1e17 it
+    gives 8.0 instead of 1.0). SymPy checks that the two forms are the same function."""
+    stable = 2 / (1 + sp.sqrt(1 + 4 / k))
+    if sp.simplify(sp.radsimp(stable - optimal_weight_expr())) != 0:
+        raise AssertionError("the stable form of w*(k) differs from the derived one")
+    return stable
+
+
 def naive_weight_expr():
     """Naive pooling of n + m samples with equal weight: w = n/(n+m) = k/(1+k)."""
     return k / (1 + k)
@@ -149,7 +160,7 @@ def _limiting_error_fn():
 
 @lru_cache(maxsize=None)
 def _optimal_weight_fn():
-    return _numeric(optimal_weight_expr(), (k,))
+    return _numeric(optimal_weight_stable_expr(), (k,))
 
 
 @lru_cache(maxsize=None)
@@ -178,7 +189,10 @@ def limiting_error(w, k):
 
 
 def optimal_weight(k):
-    """w*(k) = (sqrt(k^2 + 4k) - k) / 2, the minimiser of V(., k); w*(1) = 1/phi."""
+    """w*(k) = (sqrt(k^2 + 4k) - k) / 2, the minimiser of V(., k); w*(1) = 1/phi.
+
+    Evaluated as 2 / (1 + sqrt(1 + 4/k)) (:func:`optimal_weight_stable_expr`), accurate to a few
+    units in the last place for every k > 0 a float can hold."""
     k_ = validate.ratio(k)
     return _float_or_array(_optimal_weight_fn()(k_))
 

@@ -160,3 +160,98 @@ def test_every_chapter_offers_its_notebook(site):
         nbformat.validate(nb)
         assert nb.metadata.kernelspec.name == "python3"
         assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+
+
+def test_chapters_figures_and_problems_are_numbered(site):
+    """Chapters carry their number in the sidebar, figures and theorems are numbered per chapter
+    ("Fig. 4.2"), the problem set's problems are headings "Problem 1" to "Problem 10", and no
+    parameters cell opens a chapter unfolded."""
+    import yaml
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    numbered = [c["file"] for part in toc["parts"] if part.get("numbered") for c in part["chapters"]]
+    preface = (site / "book" / "preface.html").read_text()
+    for number, file in enumerate(numbered, start=1):
+        page = site / f"{file}.html"
+        stem = Path(file).stem
+        assert re.search(rf'href="{stem}.html">\s*{number}\. ', preface), f"{stem} is not chapter {number} in the sidebar"
+        html = page.read_text()
+        captions = re.findall(r'<span class="caption-number">(?:Fig\.|Theorem|Lemma|Exercise) ([\d.]+)', html)
+        assert all(c.startswith(f"{number}.") for c in captions), f"{stem}: numbers {captions[:5]} not per chapter"
+        if stem == "problem_set":
+            headings = re.findall(r"<h2>Problem (\d+)", html)
+            assert headings == [str(i) for i in range(1, 11)], headings
+    for stem, page in chapter_pages(site).items():
+        html = page.read_text()
+        cell = html.find("tag_parameters")
+        if cell >= 0:
+            assert "tag_hide-cell" in html[max(0, cell - 300):cell + 300], f"{stem}: parameters cell not folded"
+
+
+def _alnum(text):
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _titles():
+    import yaml
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return {f: next(ln[2:] for ln in (REPO / f"{f}.md").read_text().splitlines() if ln.startswith("# "))
+            for f in files}
+
+
+def test_pdfs_hold_the_whole_book_and_the_handout(site):
+    """make pdf (part of make check-book) put the book and the handout next to the site: every
+    chapter title is in the book's text, no reference prints as "??", and the handout has the ten
+    problems and no solution."""
+    downloads = site / "_downloads"
+    book, handout = downloads / "book.pdf", downloads / "handout.pdf"
+    assert book.exists() and handout.exists(), "run make pdf after the build (make check-book does)"
+    text = subprocess.run(["pdftotext", str(book), "-"], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(book)], capture_output=True,
+                                                              text=True, check=True).stdout).group(1))
+    assert pages > 100, pages
+    flat = _alnum(text)
+    for file, title in _titles().items():
+        assert _alnum(title) in flat, f"{file}: chapter title {title!r} not in book.pdf"
+    assert "??" not in text
+    hand = subprocess.run(["pdftotext", str(handout), "-"], capture_output=True, text=True, check=True).stdout
+    for i in range(1, 11):
+        assert f"Problem {i}" in hand, i
+    assert "Solution to" not in hand and "??" not in hand  # the solutions' headings
+
+
+def test_downloads_are_linked_and_resolve(site):
+    """The preface links the PDF, the handout and the reader's bundle; every chapter links the bundle."""
+    preface = (site / "book" / "preface.html").read_text()
+    for name in ("book.pdf", "handout.pdf", "golden-ratio-companion.zip"):
+        assert f"_downloads/{name}" in preface, name
+        assert (site / "_downloads" / name).exists(), name
+    for stem, page in chapter_pages(site).items():
+        assert "_downloads/golden-ratio-companion.zip" in page.read_text(), stem
+
+
+def test_interactive_figure_renders_offline(site, browser):
+    """The V(w, k) explorer draws with the site's own plotly.js (no network), and its slider's
+    frames move the optimum to w*(k) (checked against lib for two frames)."""
+    import time
+    import lib
+    page = site / "book" / "gaussian_mean.html"
+    html = page.read_text()
+    assert "_static/plotly.min.js" in html and "cdn.plot.ly" not in html
+    assert "plotly.min.js" not in (site / "book" / "glm.html").read_text(), "plotly.js loaded on a page without a figure"
+    browser.get(page.resolve().as_uri())
+    deadline = time.time() + 30
+    while time.time() < deadline and not browser.execute_script(
+            "return document.querySelectorAll('#weight_explorer .main-svg').length"):
+        time.sleep(0.2)
+    assert browser.execute_script("return document.querySelectorAll('#weight_explorer .main-svg').length") > 0
+    assert browser.execute_script("return document.querySelectorAll('#weight_explorer .slider-container').length") == 1
+    for k in ("100", "0.01"):
+        x = browser.execute_async_script("""
+            const done = arguments[arguments.length - 1], gd = document.getElementById('weight_explorer');
+            Plotly.animate(gd, [arguments[0]], {frame: {duration: 0}, transition: {duration: 0}})
+                  .then(() => done(gd.data[1].x[0]));""", k)
+        assert abs(x - float(lib.optimal_weight(float(k)))) < 1e-9, (k, x)
+    remote = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(r => r.name).filter(n => !n.startsWith('file:'))")
+    assert not remote, remote

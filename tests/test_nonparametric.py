@@ -114,3 +114,16 @@ def test_bad_input():
         nt.cvm_expected(0.5, 0, 10, 3)
     with pytest.raises(ValueError, match=r"\bw\b"):
         nt.error_factor(1.2, 10, 10, 3)
+
+
+def test_exact_optimum_at_every_synthetic_sample_size():
+    """The exact optimum minimises the exact limiting factor, checked by a bounded scalar search
+    on the factor itself (another route than the closed form), for m = 1 (where the textbook
+    root is 0/0 and the optimum is n/(n+1)) and for other sizes."""
+    from scipy.optimize import minimize_scalar
+    from lib import nonparametric_theory as nt
+    assert nt.optimal_weight(10, 1) == pytest.approx(10 / 11, rel=1e-14)
+    for n_, m_ in [(1, 1), (10, 1), (3, 2), (100, 100), (7, 5000), (5000, 7)]:
+        found = minimize_scalar(lambda x: nt.error_factor(x, n_, m_, 4000), bounds=(1e-6, 1), method="bounded",
+                                options=dict(xatol=1e-10)).x
+        assert nt.optimal_weight(n_, m_) == pytest.approx(found, abs=1e-6), (n_, m_)

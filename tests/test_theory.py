@@ -181,3 +181,21 @@ def test_log_variance_drift_is_negative():
     mean = ct.log_variance_mean(20, 20, t_)
     assert np.all(np.diff(mean) < 0)
     assert np.all(np.diff(ct.log_variance_sd(20, 20, t_)) > 0)
+
+
+def test_optimal_weight_is_accurate_at_every_magnitude():
+    """Against the defining formula (sqrt(k^2 + 4k) - k) / 2 in arbitrary precision, with enough
+    digits to resolve its cancellation, over k from 1e-300 to 1e300: a relative error of a few
+    units in the last place, a weight in (0, 1], and w*(1) = 1/phi. (The textbook form in double
+    precision gave 8.0 at k = 1e17 and 0.0 at 1e20.)"""
+    mpmath = pytest.importorskip("mpmath")
+    ks = np.concatenate([np.logspace(-300, 300, 121), np.logspace(-12, 12, 97), [1e17, 1e20]])
+    got = lib.optimal_weight(ks)
+    for kk, g in zip(ks, got):
+        with mpmath.workdps(40 + max(0, int(np.log10(kk)))):
+            K = mpmath.mpf(kk)
+            exact = (mpmath.sqrt(K * K + 4 * K) - K) / 2
+            assert abs(mpmath.mpf(g) - exact) <= 4e-16 * exact, (kk, g, exact)
+    assert np.all((got > 0) & (got <= 1))
+    assert lib.optimal_weight(1.0) == pytest.approx(lib.GOLDEN_WEIGHT, rel=2e-16)
+    assert lib.practice.recommend_weight(10**17, 1) == pytest.approx(1.0)
