@@ -18,7 +18,9 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
 * :mod:`lib.experiments`, :mod:`lib.reproduce`, :mod:`lib.paper_figures`: the paper's Figs. 7-10
   as seeded tasks with their theory, the ``python -m lib.reproduce`` command, and their figures.
 * :mod:`lib.batched`, :mod:`lib.validate`: small-matrix algebra over batches; input checks.
-* :mod:`lib.plotting`: the book's figure style.
+* :mod:`lib.data`: where the shipped data are (repository, wheel, ``GOLDEN_RATIO_DATA``), verified.
+* :mod:`lib.plotting`, :mod:`lib.interactive`: the book's figure style; kernel-free plotly figures.
+* :mod:`lib.prose`: comparative words computed from their numbers, and claims that fail a run.
 """
 
 from .engine import LoopResult, Model, run_loop

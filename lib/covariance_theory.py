@@ -24,8 +24,9 @@ from . import validate
 from .theory import _generation, _numeric, k, m, n, t, w
 
 # tr(Sigma^2) and (tr Sigma)^2 of the true covariance; A, B of the previous generation.
-tr2 = sp.Symbol("tr_Sigma2", positive=True)
-trsq = sp.Symbol("trSigma_sq", positive=True)
+# LaTeX names, so that the book shows them as typeset maths.
+tr2 = sp.Symbol(r"\operatorname{tr}\Sigma^2", positive=True)
+trsq = sp.Symbol(r"(\operatorname{tr}\Sigma)^2", positive=True)
 A_prev, B_prev = sp.symbols("A_{t-1} B_{t-1}", nonnegative=True)
 
 __all__ = [

@@ -22,7 +22,18 @@ __all__ = [
 ]
 
 
+_NOT_NUMBERS = (bool, np.bool_, str, bytes)
+
+
 def _finite_array(value, name: str) -> np.ndarray:
+    # Booleans and strings convert to floats silently (True -> 1.0, "0.5" -> 0.5): a weight of
+    # True or a ratio of "4" is a bug in the caller, not a number.
+    if isinstance(value, np.ndarray) and value.dtype.kind != "O":
+        wrong = value.dtype.kind in "bSU"
+    else:
+        wrong = any(isinstance(v, _NOT_NUMBERS) for v in np.ravel(np.asarray(value, dtype=object)))
+    if wrong:
+        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

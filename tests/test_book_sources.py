@@ -3,9 +3,9 @@
 - Every theorem, lemma, proposition and corollary says where it comes from: the paper, or this
   book (exact or to first order), in a "**Source:**" line that opens its body.
 - Every chapter opens with the question it answers and its answer, before any code.
-- Alt text, which is static, states no computed number, and a figure whose alt text states a
-  direction or a shape ("rises", "lowest", "settles") asserts it with ``prose.claim`` in the same
-  cell or in the hidden cell right after it.
+- Alt text, which is static, states no computed number, and a figure whose alt text or caption
+  states a direction or a shape ("rises", "lowest", "settles") asserts it with ``prose.claim`` in
+  the same cell or in the hidden cell right after it.
 """
 
 import re
@@ -58,16 +58,18 @@ def _figure_cells(path):
     nb = jupytext.read(path)
     for i, cell in enumerate(nb.cells):
         alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
-        if cell.cell_type == "code" and alt:
+        caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", "")
+        if cell.cell_type == "code" and (alt or caption):
             following = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
-            yield alt, cell, following
+            yield alt or "", caption, cell, following
 
 
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.stem)
-def test_alt_text_is_asserted(path):
-    for alt, cell, following in _figure_cells(path):
+def test_alt_text_and_captions_are_asserted(path):
+    for alt, caption, cell, following in _figure_cells(path):
         assert not DECIMAL.search(alt), f"{path.stem}: alt text states a number: {alt!r}"
-        words = sorted({m.group(0).lower() for m in SHAPE_WORDS.finditer(alt)})
+        # Captions are as static as alt text: the same words need the same assertion.
+        words = sorted({m.group(0).lower() for m in SHAPE_WORDS.finditer(alt + " " + caption)})
         if not words:
             continue
         nearby = cell.source

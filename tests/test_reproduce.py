@@ -279,3 +279,65 @@ def test_archive_round_trip_and_errors(small_fig9, tmp_path):
         reproduce.read_npz(tmp_path / "bad.npz")
     with pytest.raises(ValueError, match="no archived full run of 'fig7'"):
         reproduce.archived("fig7")
+
+
+# --- summaries of tables with failed replications -----------------------------------------------------
+
+def _table(errors, figure="fig8", panel="mean", failed=None):
+    """A hand-made table: errors[x, replication] (NaN where failed), x = 0.2, 0.4, ..."""
+    errors = np.asarray(errors, dtype=float)
+    X, R = errors.shape
+    failed = np.isnan(errors) if failed is None else failed
+    xs = np.repeat(0.2 * (1 + np.arange(X)), R)
+    gen = np.repeat(np.arange(X), R) if figure == "fig7" else np.full(X * R, 150)
+    return {"figure": np.full(X * R, figure), "panel": np.full(X * R, panel), "scheme": np.full(X * R, "weighted"),
+            "x": xs, "n": np.full(X * R, 100), "m": np.full(X * R, 100), "w": xs,
+            "replication": np.tile(np.arange(R), X), "gen_from": gen, "gen_to": np.where(gen == 150, 199, gen),
+            "error": errors.ravel(), "failed": failed.ravel().astype(float)}
+
+
+def test_summaries_leave_failed_replications_out_and_count_them():
+    table = _table([[1.0, 2.0, 3.0, np.nan], [4.0, np.nan, np.nan, np.nan], [5.0, 6.0, 7.0, 8.0]])
+    x, mean, se, failed = paper_figures.curve(table, "mean")
+    assert mean == pytest.approx([2.0, 4.0, 6.5]) and np.isnan(se[1]) and se[0] == pytest.approx(1 / np.sqrt(3))
+    assert failed == pytest.approx([0.25, 0.75, 0.0])
+    assert list(paper_figures.survivors(table, "mean")[1]) == [3, 1, 4]
+    q = paper_figures.spread(table, "mean", quantiles=(0.5,))[1][0]
+    assert q == pytest.approx([2.0, 4.0, 6.5])
+    _, m, lo, hi = paper_figures.mean_interval(table, "mean")
+    assert m == pytest.approx([2.0, 4.0, 6.5]) and np.isnan(lo[1]) and 0 < lo[0] < 2 < hi[0] <= 3
+    best, (low, high) = paper_figures.argmin(table, "mean", boot=50)
+    assert best == pytest.approx(0.2) and low <= best <= high
+    # A replication missing altogether is an error; one that failed is not.
+    short = {c: v[:-1] for c, v in table.items()}
+    with pytest.raises(ValueError, match="one result per"):
+        paper_figures.error_matrix(short, "mean")
+    everywhere = _table([[np.nan, np.nan], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="every replication failed"):
+        paper_figures.argmin(everywhere, "mean")
+
+
+def test_against_archive_uses_the_archives_spread():
+    rng = np.random.default_rng(0)
+    archive = _table(rng.normal(1.0, 0.5, size=(3, 4000)))
+    small = _table(rng.normal(1.0, 0.5, size=(3, 4)))
+    z = paper_figures.against_archive(small, archive, "mean")
+    assert np.all(np.abs(z) < 4)
+    shifted = {**small, "error": small["error"] + 2.0}
+    assert np.all(paper_figures.against_archive(shifted, archive, "mean") > 5)
+    other = {**small, "gen_to": small["gen_to"] + 1}
+    with pytest.raises(ValueError, match="generations"):
+        paper_figures.against_archive(other, archive, "mean")
+
+
+def test_path_figure_counts_failed_replications_in_the_panel_title():
+    table = reproduce.run_figure("fig7", 4, seed=1, workers=1, generations=3)
+    logistic = table["panel"] == "logistic"
+    last = logistic & (table["gen_from"] == 3) & (table["replication"] == 0)
+    table["error"] = np.where(last, np.nan, table["error"])
+    table["failed"] = np.where(last, 1.0, table["failed"])
+    fig = paper_figures.plot(table, "fig7", columns=2, width=7.5)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles[4].endswith("1 of 4 replications failed by $t = 3$") and "failed" not in titles[0]
+    assert fig.get_size_inches()[0] == pytest.approx(7.5) and len(fig.legends) == 1
+    assert "1 of 4" in paper_figures.report(table, "fig7")

@@ -107,3 +107,14 @@ def test_batched_cholesky_refuses_indefinite():
     S[0, 1] = S[1, 0] = np.array([0.0, 0.5, 2.0])  # the last is indefinite
     with pytest.raises(ValueError, match="positive definite"):
         batched.cholesky(S)
+
+
+@pytest.mark.parametrize("bad", [True, False, "0.5", b"1", [0.5, True], np.array([True]), np.array(["0.5"]),
+                                 np.array([0.5, "x"], dtype=object)])
+def test_booleans_and_strings_are_not_numbers(bad):
+    """True would silently be a weight of 1 and "0.5" a weight of 0.5: both are refused, naming
+    the argument, like booleans as sample sizes."""
+    with pytest.raises(ValueError, match="^w must be a real number"):
+        lib.limiting_error(bad, 1.0)
+    with pytest.raises(ValueError, match="^k must be a real number"):
+        lib.optimal_weight(bad)
