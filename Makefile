@@ -13,9 +13,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e '.[dask,notebooks]'
 	touch $(STAMP)
 
-## book: execute every chapter and build the static site into _build/html (fails on any warning)
+## book: execute every chapter and build the static site into _build/html (fails on any warning);
+## chapters execute two at a time (jupyter-book with Sphinx jobs, book/_ext/jb_build.py)
 book: $(STAMP)
-	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	$(BIN)/python book/_ext/jb_build.py build --all -W -n --keep-going .
 
 ## test: lib tests, Monte Carlo checks, every notebook through papermill, and the strict build
 ## (two pytest workers on two cores, so one BLAS thread each)

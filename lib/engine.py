@@ -11,6 +11,16 @@ with the methods of :class:`Model` plugs in. The engine asks for samples of a *b
 batch as the trailing axes of their arrays (see :mod:`lib.batched`), so the weights broadcast and
 one call of ``fit`` fits every replication at every weight.
 
+Failed fits: a model whose fit can fail (a logistic fit of separated data has no maximum-likelihood
+estimate) reports it in a metric ``"failed"`` of :meth:`Model.evaluate`, 1 where this
+generation's fit failed. A replication whose fit fails at generation t is *failed from t on*: its
+recorded errors are NaN at generations t, t + 1, ..., its ``"failed"`` metric is 1 from t on, and
+:attr:`LoopResult.failed_count` counts it. Means and standard errors (:meth:`LoopResult.mean`,
+:meth:`~LoopResult.sem`, :meth:`~LoopResult.window_mean`) are over the surviving replications
+only; report the count with them, since survivors are a selected set. The loop itself keeps
+running every replication (the model's state keeps the failed fit's last finite iterate), so the
+random streams of all replications, failed or not, are the same as if nothing had failed.
+
 Randomness: replications are processed in chunks of ``chunk_size``; chunk ``i`` draws from its own
 ``numpy.random.Generator`` seeded by ``SeedSequence(seed).spawn(...)[i]``. Results are therefore a
 deterministic function of (seed, weights, replications, chunk_size), whatever order or process the
@@ -55,19 +65,33 @@ class Model(Protocol):
 
     def evaluate(self, state: Any) -> dict[str, np.ndarray]:
         """What to record of a fit, one array per name in ``metrics``: its errors against the
-        truth, and possibly the fitted parameters themselves."""
+        truth, and possibly the fitted parameters themselves. A metric named ``"failed"`` (1 where
+        the fit failed) makes the engine mark that replication failed from this generation on
+        (see the module docstring)."""
 
 
 @dataclass(frozen=True)
 class LoopResult:
     """What a run recorded: ``values[metric]`` has shape (T + 1, W, R) for generations 0..T,
-    weights ``weights`` and R replications."""
+    weights ``weights`` and R replications.
+
+    ``failed`` (bool, (T + 1, W, R)) is True from the generation at which a replication's fit
+    failed on (all False for models whose fits cannot fail); the errors of such a replication are
+    NaN there. :attr:`failed_count` counts the failed replications per generation and weight, and
+    every mean and standard error below is over the surviving replications.
+    """
 
     weights: np.ndarray
     n: int
     m: int
     seed: int
     values: dict[str, np.ndarray] = field(repr=False)
+    failed: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.failed is None:
+            shape = next(iter(self.values.values())).shape
+            object.__setattr__(self, "failed", np.zeros(shape, dtype=bool))
 
     @property
     def generations(self) -> np.ndarray:
@@ -77,17 +101,28 @@ class LoopResult:
     def replications(self) -> int:
         return next(iter(self.values.values())).shape[2]
 
+    @property
+    def failed_count(self) -> np.ndarray:
+        """Replications failed by each generation, shape (T + 1, W) (non-decreasing in t)."""
+        return np.count_nonzero(self.failed, axis=-1)
+
+    @property
+    def survivors(self) -> np.ndarray:
+        """Replications not failed by each generation, shape (T + 1, W): the count behind every
+        mean of :meth:`mean` and :meth:`sem`."""
+        return self.replications - self.failed_count
+
     def mean(self, metric: str) -> np.ndarray:
-        """Monte Carlo mean error, shape (T + 1, W)."""
-        return self.values[metric].mean(axis=-1)
+        """Monte Carlo mean error over the surviving replications, shape (T + 1, W)."""
+        return _mean_sem(self.values[metric], self.failed if metric != "failed" else None)[0]
 
     def sem(self, metric: str) -> np.ndarray:
         """Standard error of :meth:`mean` (replications are independent)."""
-        e = self.values[metric]
-        return e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1])
+        return _mean_sem(self.values[metric], self.failed if metric != "failed" else None)[1]
 
     def window(self, metric: str, start: int, stop: int | None = None) -> np.ndarray:
-        """Each replication's error averaged over generations start..stop (inclusive), shape (W, R).
+        """Each replication's error averaged over generations start..stop (inclusive), shape (W, R);
+        NaN for a replication that failed at or before ``stop``.
 
         Generations within one replication are correlated, so standard errors must be computed
         across replications of this per-replication average, as :meth:`window_mean` does.
@@ -96,12 +131,34 @@ class LoopResult:
         stop = e.shape[0] - 1 if stop is None else stop
         if not 0 <= start <= stop < e.shape[0]:
             raise ValueError(f"need 0 <= start <= stop <= {e.shape[0] - 1}, got start={start}, stop={stop}")
-        return e[start:stop + 1].mean(axis=0)
+        out = e[start:stop + 1].mean(axis=0)
+        if metric != "failed" and self.failed[stop].any():
+            out = np.where(self.failed[stop], np.nan, out)
+        return out
 
     def window_mean(self, metric: str, start: int, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, standard error) over replications of :meth:`window`, each of shape (W,)."""
-        x = self.window(metric, start, stop)
-        return x.mean(axis=-1), x.std(axis=-1, ddof=1) / np.sqrt(x.shape[-1])
+        """(mean, standard error) of :meth:`window` over the replications that survived to
+        ``stop`` (``survivors[stop]`` of them), each of shape (W,)."""
+        stop = self.values[metric].shape[0] - 1 if stop is None else stop
+        x = self.window(metric, start, stop)[None]
+        mean, se = _mean_sem(x, self.failed[stop][None] if metric != "failed" else None)
+        return mean[0], se[0]
+
+
+def _mean_sem(e: np.ndarray, failed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over the last axis, leaving out the entries where ``failed``;
+    NaN where fewer than one (mean) or two (standard error) entries remain."""
+    if failed is None or not failed.any():
+        return e.mean(axis=-1), e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1])
+    keep = ~failed
+    count = keep.sum(axis=-1)
+    x = np.where(keep, e, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = x.sum(axis=-1) / count
+        dev = np.where(keep, e - mean[..., None], 0.0)
+        se = np.sqrt((dev**2).sum(axis=-1) / (count - 1) / count)
+    mean = np.where(count >= 1, mean, np.nan)
+    return mean, np.where(count >= 2, se, np.nan)
 
 
 def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: int = 0,
@@ -136,6 +193,7 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
         of differences between weights, and cheaper). Each weight's run is still exact in law.
     metrics : sequence of str or None
         Which of ``model.metrics`` to record (default: all). Each costs 8 (T + 1) W R bytes.
+        Failures are tracked (``LoopResult.failed``) whether or not ``"failed"`` is recorded.
     progress : bool or None
         Show a tqdm bar; ``None`` shows it only when output goes to a terminal.
     """
@@ -165,6 +223,7 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
         raise ValueError(f"metrics must be a non-empty subset of {model.metrics}, got {metrics!r}")
 
     values = {name: np.empty((T + 1, W, R)) for name in metrics}
+    failed = np.zeros((T + 1, W, R), dtype=bool)
     starts = range(0, R, chunk_size)
     seeds = np.random.SeedSequence(int(seed)).spawn(len(starts))
     disable = None if progress is None else not progress
@@ -174,16 +233,29 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
             r = min(chunk_size, R - start)
             cols = slice(start, start + r)
             real_shape = (1, r) if share_real else (W, r)
+            dead = np.zeros((W, r), dtype=bool)  # failed at this generation or before
             state = model.fit(model.sample_real(rng, n, (1, r)), None, np.ones((1, 1)))
-            record = model.evaluate(state)
-            for name in metrics:
-                values[name][0, :, cols] = record[name]  # generation 0 is the same for every weight
+            _record(model.evaluate(state), values, failed, dead, 0, cols)  # generation 0: the same for every weight
             for gen in range(1, T + 1):
                 real = model.sample_real(rng, n, real_shape)
                 synthetic = model.sample_synthetic(rng, state, m, (W, r))
                 state = model.fit(real, synthetic, schedule[gen - 1][:, None])  # (W, 1): broadcasts over replications
-                record = model.evaluate(state)
-                for name in metrics:
-                    values[name][gen, :, cols] = record[name]
+                _record(model.evaluate(state), values, failed, dead, gen, cols)
                 bar.update()
-    return LoopResult(weights=weights, n=n, m=m, seed=int(seed), values=values)
+    return LoopResult(weights=weights, n=n, m=m, seed=int(seed), values=values, failed=failed)
+
+
+def _record(record, values, failed, dead, gen, cols):
+    """Store one generation's metrics; a replication whose fit has failed now or earlier is
+    recorded as failed (NaN errors, "failed" = 1) from here on. ``dead`` (W, r) is updated."""
+    if "failed" in record:
+        dead |= np.asarray(record["failed"]) > 0
+    failed[gen, :, cols] = dead
+    any_dead = dead.any()
+    for name in values:
+        if name == "failed":
+            values[name][gen, :, cols] = dead
+        elif any_dead:
+            values[name][gen, :, cols] = np.where(dead, np.nan, record[name])
+        else:
+            values[name][gen, :, cols] = record[name]

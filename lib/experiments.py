@@ -49,7 +49,10 @@ from .regression import GLMModel, PopulationLogisticModel
 __all__ = ["FIGURES", "figure", "Figure", "Setting", "Task", "COLUMNS", "tasks", "run_task", "model", "theory_curve",
            "panel_title", "PANEL_TITLES"]
 
-# The CSV's columns, one row per (panel, setting, replication, recorded generation).
+# The CSV's columns, one row per (panel, setting, replication, recorded generation). "failed" is 1
+# when the replication's fit had failed at generation gen_to or before (lib.engine: a replication
+# is failed from its first failed fit on); its "error" is then NaN, so that no failed fit enters a
+# mean (average "error" over the rows with failed = 0, and report how many rows have failed = 1).
 COLUMNS = ("figure", "panel", "scheme", "x", "n", "m", "w", "replication", "gen_from", "gen_to", "error", "failed")
 
 PANEL_TITLES = {
@@ -232,21 +235,22 @@ def run_task(task: Task) -> dict[str, np.ndarray]:
     group = fig.groups()[task.group]
     mod = model(task.figure, task.panel)
     metric = _METRIC[task.panel]
-    metrics = [metric] + (["failed"] if "failed" in mod.metrics else [])
+    metrics = [metric]  # failures are tracked by run_loop whether or not "failed" is recorded
     with warnings.catch_warnings():
         # Failed fits are counted in the CSV's "failed" column instead of warned about per task.
         warnings.simplefilter("ignore", glm.ConvergenceWarning)
         res = run_loop(mod, [s.w for s in group], group[0].n, group[0].m, fig.generations, task.count,
                        seed=task.seed, metrics=metrics, progress=False)
+    # A replication failed by the end of a row's generations has error NaN there (lib.engine).
     if fig.window is not None:
         start, stop = fig.window
-        err = res.window(metric, start, stop)[None]  # (1, W, R)
-        fail = res.window("failed", start, stop)[None] if "failed" in metrics else np.zeros_like(err)
+        err = res.window(metric, start, stop)[None]  # (1, W, R); NaN if failed by stop
+        fail = res.failed[stop][None].astype(float)
         gens = [(start, stop)]
     else:
         rec = list(fig.record)
         err = res.values[metric][rec]  # (G, W, R)
-        fail = res.values["failed"][rec] if "failed" in metrics else np.zeros_like(err)
+        fail = res.failed[rec].astype(float)
         gens = [(t, t) for t in rec]
     G, W, R = err.shape
     # Row order: setting, replication, generation.

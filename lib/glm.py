@@ -177,8 +177,11 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
 
     Returns ``(theta, converged, iterations)``; ``converged`` is a boolean array over the batch,
     also False where the linear predictor of some sample exceeds ``fam.eta_limit`` or a step was
-    not finite. Elements that fail keep their last finite iterate: a failure is reported (by the
-    caller, from ``converged``), never hidden in a NaN.
+    not finite. This low-level solver leaves the last finite iterate in ``theta`` where an element
+    failed, so that a batch keeps its shape and a loop can carry on; that iterate is not an
+    estimate, and the callers never report it as one: :func:`fit_glm` returns NaN for it, and
+    :func:`lib.engine.run_loop` records the replication as failed (NaN errors) from that
+    generation on.
     """
     # A part with weight zero everywhere (the real sample of the fully synthetic loop, w = 0)
     # changes nothing but the cost.
@@ -257,9 +260,15 @@ def warn_failures(name: str, failed: int, total: int, max_iter: int) -> None:
 
 @dataclass(frozen=True)
 class GLMFitResult:
+    """``coef``: the fitted coefficients, NaN for a fit that failed (``converged`` False; there is
+    no maximum-likelihood estimate to return, e.g. under separation). ``last_iterate``: the
+    solver's last finite iterate, also for failed fits, for diagnosis only (under separation it
+    points along the separating direction); it is not an estimate."""
+
     coef: np.ndarray
     converged: np.ndarray
     iterations: int
+    last_iterate: np.ndarray
 
 
 def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_iter: int = 50,
@@ -272,9 +281,11 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
     ``penalty = 1 / (C * sum(sample_weight))`` here, 0 for the intercept.)
 
     ``X`` is (N, p) or a batch (B, N, p); ``y`` is (N,) or (B, N); ``sample_weight`` (N,) or (B, N),
-    non-negative (default: all 1). Returns coefficients (p,) or (B, p). Raises ValueError on
-    invalid responses, weights or shapes and on a singular design; warns (ConvergenceWarning)
-    with the number of fits that did not converge, for example under separation.
+    non-negative (default: all 1). Returns a :class:`GLMFitResult` with coefficients (p,) or
+    (B, p). A fit that does not converge (for example under separation) is never returned as a
+    number: its coefficients are NaN, ``converged`` is False, and a ConvergenceWarning gives the
+    number of such fits. Raises ValueError on invalid responses, weights or shapes and on a
+    singular design.
     """
     fam = family(family_name)
     X = np.asarray(X, dtype=float)
@@ -316,6 +327,7 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
                                   tol=tol, max_iter=max_iter, penalty=penalty)
     if not np.all(converged):
         warn_failures(fam.name, int(np.sum(~converged)), converged.size, max_iter)
-    coef = theta.T
-    return GLMFitResult(coef=coef[0] if single else coef, converged=converged[0] if single else converged,
-                        iterations=it)
+    last = theta.T
+    coef = np.where(converged[:, None], last, np.nan)
+    pick = (lambda a: a[0]) if single else (lambda a: a)
+    return GLMFitResult(coef=pick(coef), converged=pick(converged), iterations=it, last_iterate=pick(last))

@@ -1,12 +1,15 @@
 """Asymptotic theory of the weighted loop for regression models (paper-notes Sec. 3, "GLMs").
 
-Linearising the weighted score equation around the truth theta* (Fisher information I, score
-means U_real ~ (0, I/n) at theta* and U_syn ~ (0, I/m) at theta_{t-1}) gives
+Linearising the weighted score equation around the true coefficients beta (Fisher information I,
+a p x p matrix; score means U_real ~ (0, I/n) at beta and U_syn ~ (0, I/m) at beta-hat_{t-1})
+gives, to first order in 1/n,
 
-    theta_t - theta* = (1 - w) (theta_{t-1} - theta*) + I^{-1} (w U_real + (1 - w) U_syn),
+    beta-hat_t - beta = (1 - w) (beta-hat_{t-1} - beta) + I^{-1} (w U_real + (1 - w) U_syn),
 
-the Gaussian-mean step of :mod:`lib.theory` with Sigma replaced by I^{-1}. Hence
-n E|theta_inf - theta*|^2 -> V(w, k) tr(I^{-1}) for every GLM: the same optimal weight w*(k).
+the Gaussian-mean step of :mod:`lib.theory` with Sigma replaced by I^{-1}. Hence, when the chain
+has a stationary law, n lim_t E|beta-hat_t - beta|^2 -> V(w, k) tr(I^{-1}) as n -> infinity with
+k fixed, for every GLM: the same optimal weight w*(k) (the paper's unified result, restated to
+first order; the assumptions are listed in the chapter on GLMs).
 
 Fisher information for covariates x ~ N(0, I_p) and a canonical link with variance function h':
 I = E[h'(x'beta) x x']. Rotating x to (u along beta, independent v orthogonal to it),
@@ -25,33 +28,89 @@ from functools import lru_cache
 
 import numpy as np
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 from scipy import integrate
 from scipy.special import expit
 
 from . import theory, validate
 from .theory import k, m, n, w
 
-__all__ = ["linearised_step", "linearised_error_terms", "poisson_moments_expr", "fisher_information",
+__all__ = ["linearised_step", "linearised_step_matrix", "MatrixEquation", "linearised_error_terms", "poisson_moments_expr", "fisher_information",
            "information_trace_inverse", "asymptotic_coef_error", "fixed_design_coef_error",
            "misspecified_limit_expr", "sandwich_traces", "misspecified_coef_error",
            "fully_synthetic_linear_error"]
 
-theta, theta_star, theta_prev = sp.symbols("theta_t theta^* theta_t-1", real=True)  # typeset as \theta_{t-1}
+# The scalar form of the linearised step (every term carries the same factor I, so the scalar
+# solution read with I^{-1} on the left is the matrix one: see linearised_step_matrix). Python
+# names kept from earlier versions; the typeset names are the book's notation.
+theta, theta_star, theta_prev = sp.symbols(r"\hat\beta_t \beta \hat\beta_{t-1}", real=True)
+beta_hat, beta, beta_prev = theta, theta_star, theta_prev
 info = sp.Symbol("I", positive=True)
-U_real, U_syn = sp.symbols("U_real U_syn", real=True)
+U_real, U_syn = sp.symbols(r"U_{\text{real}} U_{\text{syn}}", real=True)
 
 
 def linearised_step():
-    """theta_t solving the linearised weighted score equation
-    w (U_real - I (theta - theta*)) + (1 - w) (U_syn - I (theta - theta_{t-1})) = 0 (scalar form;
-    the matrix algebra is identical with I^{-1} on the left)."""
+    """beta-hat_t - beta solving the linearised weighted score equation
+    w (U_real - I (beta-hat_t - beta)) + (1 - w) (U_syn - I (beta-hat_t - beta-hat_{t-1})) = 0, in
+    scalar form (I a positive number); :func:`linearised_step_matrix` is the p x p form."""
     equation = w * (U_real - info * (theta - theta_star)) + (1 - w) * (U_syn - info * (theta - theta_prev))
     (solution,) = sp.solve(equation, theta)
     return sp.collect(sp.expand(solution - theta_star), [U_real, U_syn, theta_prev, theta_star])
 
 
+class _InOrder(LatexPrinter):
+    """LaTeX that keeps the order of the terms of a matrix sum as written (beta-hat - beta, not
+    -beta + beta-hat)."""
+
+    def _print_MatAdd(self, expr):
+        out = self._print(expr.args[0])
+        for term in expr.args[1:]:
+            text = self._print(term)
+            out += " - " + text[1:].lstrip() if text.startswith("-") else " + " + text
+        return out
+
+
+class MatrixEquation:
+    """A matrix equation ``lhs = rhs`` shown with its terms in the order written; ``residual`` is
+    what SymPy checked to vanish."""
+
+    def __init__(self, lhs, rhs, residual):
+        self.lhs, self.rhs, self.residual = lhs, rhs, residual
+
+    def _repr_latex_(self):
+        printer = _InOrder()
+        return f"$\\displaystyle {printer.doprint(self.lhs)} = {printer.doprint(self.rhs)}$"
+
+    def __repr__(self):
+        return f"{self.lhs} = {self.rhs}"
+
+
+def linearised_step_matrix() -> MatrixEquation:
+    """The linearised step with I a p x p matrix and the coefficients and scores p-vectors
+    (SymPy matrix symbols): beta-hat_t - beta = (1 - w)(beta-hat_{t-1} - beta)
+    + I^{-1}(w U_real + (1 - w) U_syn). Raises if it does not solve the matrix score equation
+    w (U_real - I (beta-hat_t - beta)) + (1 - w)(U_syn - I (beta-hat_t - beta-hat_{t-1})) = 0."""
+    p = sp.Symbol("p", integer=True, positive=True)
+    I = sp.MatrixSymbol("I", p, p)
+    vec = lambda name: sp.MatrixSymbol(name, p, 1)
+    b, b_t, b_prev = vec(r"\beta"), vec(r"\hat\beta_t"), vec(r"\hat\beta_{t-1}")
+    u_r, u_s = vec(r"U_{\text{real}}"), vec(r"U_{\text{syn}}")
+    rhs = sp.MatAdd(sp.MatMul(1 - w, sp.MatAdd(b_prev, -b, evaluate=False), evaluate=False),
+                    sp.MatMul(I.I, sp.MatAdd(w * u_r, (1 - w) * u_s, evaluate=False), evaluate=False),
+                    evaluate=False)
+    solution = b + rhs.doit()
+    residual = sp.simplify(sp.expand(w * (u_r - I * (solution - b)) + (1 - w) * (u_s - I * (solution - b_prev))).doit())
+    if residual != sp.ZeroMatrix(p, 1) and residual != 0:
+        raise AssertionError(f"the matrix step does not solve the score equation: residual {residual}")
+    # The scalar solution, read with I^{-1} on the left, is the same step.
+    scalar = (1 - w) * (theta_prev - theta_star) + (w * U_real + (1 - w) * U_syn) / info
+    if sp.simplify(linearised_step() - scalar) != 0:
+        raise AssertionError("the scalar and the matrix linearised steps differ")
+    return MatrixEquation(sp.MatAdd(b_t, -b, evaluate=False), rhs, residual)
+
+
 def linearised_error_terms():
-    """(coefficient, variance) of the three uncorrelated terms of theta_t - theta*, variances in
+    """(coefficient, variance) of the three uncorrelated terms of beta-hat_t - beta, variances in
     units of I^{-1}: the same terms as the Gaussian mean (:func:`lib.theory.error_terms`)."""
     step = linearised_step()
     e_prev = theory.e_prev
@@ -106,7 +165,8 @@ def information_trace_inverse(family: str, coef, sigma: float = 1.0) -> float:
 
 
 def asymptotic_coef_error(family: str, coef, w, k, n, sigma: float = 1.0):
-    """V(w, k) tr(I^{-1}) / n: the limiting E|theta_inf - theta*|^2 to first order in 1/n."""
+    """V(w, k) tr(I^{-1}) / n: the limiting E|beta-hat_t - beta|^2 (t -> infinity) to first order in
+    1/n."""
     n = validate.sample_size(n, "n")
     return theory.limiting_error(w, k) * information_trace_inverse(family, coef, sigma) / n
 
@@ -137,7 +197,7 @@ def fully_synthetic_linear_error(n, m, t, p, sigma: float = 1.0):
 
 
 # --- a misspecified model: the real data do not follow the model --------------------------------
-# With a pseudo-truth theta* (the population fit), the real score at theta* has covariance K/n with
+# With a pseudo-truth beta (the population fit), the real score at beta has covariance K/n with
 # K = E[(y - mu)^2 x x'], while the synthetic labels follow the model, so the synthetic score has
 # covariance J/m with J = E[mu (1 - mu) x x'] (the Hessian). Both parts share J as Hessian, so the
 # linearised step is unchanged and the error recursion has two different variances:

@@ -23,6 +23,8 @@ equal to
 19% above
 >>> prose.more_or_less(0.026, 0.024, more="farther from", less="closer to")
 farther from
+>>> prose.bound(4.02)
+4.1
 >>> prose.count(3, "departure")
 three departures
 >>> prose.claim(0.667 > 0.5, "the first Kalman weight is above naive pooling")
@@ -37,7 +39,7 @@ import numbers
 import numpy as np
 
 __all__ = ["Phrase", "ClaimError", "claim", "factor", "relative", "more_or_less", "count",
-           "number_word"]
+           "number_word", "bound"]
 
 
 class Phrase(str):
@@ -156,3 +158,22 @@ def count(n, noun: str, plural: str | None = None) -> Phrase:
     """``"three departures"``, ``"one departure"``, ``"no departures"``: a count and its noun."""
     word = number_word(n)
     return Phrase(f"{word} {noun if n == 1 else (plural or noun + 's')}")
+
+
+def bound(value, digits: int = 2) -> Phrase:
+    """An upper bound on ``value >= 0`` to ``digits`` significant digits, rounded *up*, for
+    sentences such as "every point lies within {bound} standard errors": ``bound(4.02)`` is
+    ``4.1``, never the false ``4.0`` that ordinary rounding prints."""
+    value = _finite(value, "value")
+    if value < 0:
+        raise ValueError(f"value must be >= 0, got {value!r}")
+    if digits < 1:
+        raise ValueError(f"digits must be >= 1, got {digits!r}")
+    if value == 0:
+        return Phrase("0")
+    scale = 10.0 ** (math.floor(math.log10(value)) - digits + 1)
+    up = math.ceil(value / scale - 1e-9) * scale
+    if up < value:  # guard the rounding of the division
+        up += scale
+    decimals = max(0, digits - 1 - math.floor(math.log10(up)))
+    return Phrase(f"{up:.{decimals}f}")

@@ -8,8 +8,13 @@
   synthetic responses (so m = n), as in the authors' fixed-design experiment.
 
 Per-sample weights are w/n (real) and (1-w)/m (synthetic), as in the paper. Metrics: ``"coef"`` =
-|theta_t - theta*|^2 and, for the iterative fits, ``"failed"`` = 1 where a fit failed to converge
-(a warning with the count is also issued); a failed fit keeps its last finite iterate.
+|beta-hat_t - beta|^2 (beta the true, or pseudo-true, coefficients) and, for the iterative fits,
+``"failed"`` = 1 where this generation's fit failed to converge (a ConvergenceWarning with the
+count is also issued). Failed fits are never averaged in: :func:`lib.engine.run_loop` marks such
+a replication failed from that generation on, records NaN errors for it, counts it in
+``LoopResult.failed_count`` and leaves it out of every mean and standard error. (The model's
+state keeps the failed fit's last finite iterate only so that the loop can carry on drawing the
+same random numbers for every replication; that iterate is never recorded.)
 
 The linear family has an exact sufficient-statistic sampler: for Gaussian covariates
 G = X'X ~ Wishart(N, I) and, given G, X'eps ~ N(0, sigma^2 G), i.e. X'eps = sigma A z with A the

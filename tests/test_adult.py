@@ -86,3 +86,23 @@ def test_one_shot_error_is_the_sandwich():
     mc, se = err.mean(), err.std(ddof=1) / np.sqrt(err.size)
     assert abs(mc - s_K) < 5 * se, (mc, se, s_K)
     assert abs(mc - s_J) > 5 * se, (mc, se, s_J)
+
+
+def test_separable_population_fails_and_is_counted():
+    """A population in which one feature separates the labels: every fit of a sample from it
+    fails (no maximum-likelihood estimate). The loop counts every replication as failed from
+    generation 0 and reports no mean, rather than the runaway iterates."""
+    import warnings
+
+    import lib
+
+    x = np.r_[-np.linspace(1, 2, 50), np.linspace(1, 2, 50)]
+    X = np.c_[np.ones(100), x]
+    y = (x > 0).astype(float)
+    model = PopulationLogisticModel(X, y, coef=[0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", glm.ConvergenceWarning)
+        res = lib.run_loop(model, [0.5, 0.8], 40, 40, 3, 6, seed=0)
+    assert np.all(res.failed_count == 6) and np.all(res.survivors == 0)
+    assert np.isnan(res.values["coef"]).all()
+    assert np.isnan(res.window_mean("coef", 1)[0]).all()

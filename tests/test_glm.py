@@ -61,9 +61,24 @@ def test_batched_fit_equals_separate_fits():
     (np.c_[np.ones(8), np.r_[-2, -1, 0, 0, 1, 2, 3, 4]], np.r_[0, 0, 0, 1, 1, 1, 1, 1.0]),  # quasi-complete
 ])
 def test_separation_is_reported_not_hidden(X, y):
+    """A separated logistic problem has no maximum-likelihood estimate: the fit is flagged, warned
+    about, and returned as NaN, never as a number (its last iterate is kept for diagnosis only)."""
     with pytest.warns(glm.ConvergenceWarning, match="1 of 1 logistic fits failed"):
         res = glm.fit_glm("logistic", X, y)
-    assert not res.converged and np.all(np.isfinite(res.coef))
+    assert not res.converged and np.all(np.isnan(res.coef))
+    assert np.all(np.isfinite(res.last_iterate))
+
+
+def test_batch_with_one_separated_problem_keeps_the_others():
+    rng = np.random.default_rng(2)
+    X, y = _problem(rng, "logistic", 60, 1)
+    Xs = np.stack([X, np.c_[np.r_[-np.ones(30), np.ones(30)]]])
+    ys = np.stack([y, np.r_[np.zeros(30), np.ones(30)]])
+    with pytest.warns(glm.ConvergenceWarning, match="1 of 2 logistic fits failed"):
+        res = glm.fit_glm("logistic", Xs, ys)
+    assert res.converged.tolist() == [True, False]
+    np.testing.assert_allclose(res.coef[0], glm.fit_glm("logistic", X, y).coef, atol=1e-10)
+    assert np.isnan(res.coef[1]).all() and np.isfinite(res.last_iterate).all()
 
 
 @pytest.mark.parametrize("family, y, pattern", [
@@ -116,6 +131,18 @@ def test_linearised_step_has_the_gaussian_mean_structure():
     expected = (1 - theory.w) * (glm_theory.theta_prev - glm_theory.theta_star) + (
         theory.w * glm_theory.U_real + (1 - theory.w) * glm_theory.U_syn) / glm_theory.info
     assert sp.simplify(step - expected) == 0
+
+
+def test_linearised_step_as_a_matrix_equation():
+    """The displayed step, with I a p x p matrix symbol, solves the matrix score equation, and is
+    typeset in the book's notation with its terms in the order written."""
+    eq = glm_theory.linearised_step_matrix()
+    assert eq.residual == 0 or eq.residual.is_ZeroMatrix
+    latex = eq._repr_latex_()
+    assert latex.startswith("$") and latex.endswith("$")
+    for piece in [r"\hat\beta_{t} - \beta", r"\hat\beta_{t-1} - \beta", "I^{-1}", r"U_{\text{real}}", r"U_{\text{syn}}"]:
+        assert piece in latex, (piece, latex)
+    assert "theta" not in latex and "U_real" not in latex
 
 
 def test_poisson_information_closed_form_matches_quadrature():
@@ -201,12 +228,79 @@ def test_glm_asymptotics(family, beta):
 
 
 def test_collapse_reports_failed_fits():
-    """Fully synthetic logistic loop at small n: coefficients drift until the synthetic labels
-    separate; those fits are flagged and warned about, and no value is NaN."""
+    """Fully synthetic logistic loop at small n: some samples separate (no maximum-likelihood
+    estimate). Those fits are warned about; their replications are failed from then on (NaN
+    errors), counted per generation, and left out of every mean and standard error."""
     with pytest.warns(glm.ConvergenceWarning):
-        res = lib.run_loop(GLMModel("logistic", [1.5, 1.5]), 0.0, 12, 12, 60, 200, seed=10)
-    assert res.values["failed"].sum() > 0
-    assert np.all(np.isfinite(res.values["coef"]))
+        res = lib.run_loop(GLMModel("logistic", [1.5, 1.5]), [0.0, 0.5], 12, 12, 30, 200, seed=10)
+    coef, failed, count = res.values["coef"], res.failed, res.failed_count
+    assert 0 < count[-1, 1] and count[-1, 0] > count[0, 0] > 0  # some fail at once, more later
+    assert np.all(np.diff(count, axis=0) >= 0)  # failed from the first failure on
+    assert np.array_equal(np.isnan(coef), failed) and np.array_equal(res.values["failed"], failed.astype(float))
+    assert np.array_equal(res.survivors, 200 - count)
+    # Means and standard errors over the surviving replications only.
+    t = 3
+    alive = coef[t, 1][~failed[t, 1]]
+    assert res.mean("coef")[t, 1] == pytest.approx(alive.mean(), rel=1e-12)
+    assert res.sem("coef")[t, 1] == pytest.approx(alive.std(ddof=1) / np.sqrt(alive.size), rel=1e-12)
+    mean, se = res.window_mean("coef", 2, 5)
+    win = coef[2:6, 1].mean(axis=0)
+    win = win[~failed[5, 1]]
+    assert mean[1] == pytest.approx(win.mean(), rel=1e-12) and np.isfinite(mean[1])
+    assert np.isnan(res.window("coef", 2, 5)[1][failed[5, 1]]).all()
+    # Every replication failed at w = 0 by the end: no mean is reported, rather than a wrong one.
+    if count[-1, 0] == 200:
+        assert np.isnan(res.mean("coef")[-1, 0]) and np.isnan(res.sem("coef")[-1, 0])
+
+
+class _FailingWalk:
+    """A model for the engine's failure policy: a Gaussian random walk, averaged with fresh real
+    draws; a fit "fails" when the state exceeds ``limit``."""
+
+    metrics = ("err", "failed")
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def check_sizes(self, n, m):
+        pass
+
+    def sample_real(self, rng, n, shape):
+        return rng.standard_normal(shape) / np.sqrt(n)
+
+    def sample_synthetic(self, rng, state, m, shape):
+        return state + rng.standard_normal(shape) / np.sqrt(m)
+
+    def fit(self, real, synthetic, w):
+        return real if synthetic is None else synthetic + w * (real - synthetic)
+
+    def evaluate(self, state):
+        return {"err": state**2, "failed": (np.abs(state) > self.limit).astype(float)}
+
+
+def test_failed_replications_are_masked_and_counted():
+    """Failure never changes the other replications (the random streams are those of a run in
+    which nothing fails), a replication is NaN from its first failed fit on, and the counts and
+    means agree with a direct computation."""
+    kwargs = dict(w=[0.0, 0.3], n=4, m=4, T=25, replications=300, seed=3, chunk_size=70)
+    never = lib.run_loop(_FailingWalk(np.inf), **kwargs)
+    res = lib.run_loop(_FailingWalk(1.0), **kwargs)
+    state_abs = np.sqrt(never.values["err"])
+    expected = np.maximum.accumulate(state_abs > 1.0, axis=0)
+    assert np.array_equal(res.failed, expected)
+    assert res.failed_count[-1, 0] > res.failed_count[-1, 1] > 0
+    assert np.array_equal(np.isnan(res.values["err"]), expected)
+    assert np.array_equal(res.values["err"][~expected], never.values["err"][~expected])
+    assert not never.failed.any() and np.array_equal(never.failed_count, np.zeros((26, 2), dtype=int))
+    for t in [0, 10, 25]:
+        for j in range(2):
+            alive = never.values["err"][t, j][~expected[t, j]]
+            assert res.mean("err")[t, j] == pytest.approx(alive.mean(), rel=1e-12)
+    # Without failures the statistics are exactly the plain ones.
+    np.testing.assert_array_equal(never.mean("err"), never.values["err"].mean(axis=-1))
+    # Failures are tracked even when "failed" is not recorded.
+    only = lib.run_loop(_FailingWalk(1.0), metrics=["err"], **kwargs)
+    assert np.array_equal(only.failed, expected) and "failed" not in only.values
 
 
 def test_fully_synthetic_linear_error_is_exact():

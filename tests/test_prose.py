@@ -133,3 +133,19 @@ def test_a_real_chapter_fails_when_its_comparison_flips(tmp_path):
         papermill.execute_notebook(nb, str(tmp_path / "preface.ipynb"), cwd=str(REPO / "book"),
                                    parameters=dict(k_table=[1.0, 4.0], replications=50, generations=20),
                                    kernel_name="python3", progress_bar=False)
+
+
+@pytest.mark.parametrize("value, text", [(4.02, "4.1"), (3.009, "3.1"), (3.14, "3.2"), (4.0, "4.0"),
+                                         (0.00995, "0.010"), (123.4, "130"), (9.99, "10"), (0.0, "0")])
+def test_bound_rounds_up(value, text):
+    """A stated bound is never below the value it bounds (ordinary rounding printed 4.0 for 4.02)."""
+    assert prose.bound(value) == text
+    assert float(text) >= value
+
+
+def test_bound_holds_for_many_values():
+    rng = np.random.default_rng(0)
+    for v in np.exp(rng.uniform(-12, 12, 2000)):
+        for d in (1, 2, 3):
+            assert float(prose.bound(v, d)) >= v
+            assert float(prose.bound(v, d)) <= v * (1 + 10.0 ** (1 - d)) + 1e-300

@@ -76,8 +76,10 @@ def build_wheel(repo: Path, out: Path) -> Path:
         src = Path(tmp) / "src"
         shutil.copytree(repo, src, ignore=shutil.ignore_patterns(
             ".git", ".venv", "_build", "book", "tests", "benchmarks", "build", "*.egg-info", "__pycache__"))
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                        "--wheel-dir", str(out), str(src)], check=True, capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                               "--wheel-dir", str(out), str(src)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"building the lib wheel of {repo} failed:\n{proc.stdout}{proc.stderr}")
     wheels = sorted(out.glob("golden_ratio_companion-*.whl"))
     if len(wheels) != 1:
         raise RuntimeError(f"expected one wheel in {out}, found {[w.name for w in wheels]}")
