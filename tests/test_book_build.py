@@ -221,13 +221,13 @@ def test_pdfs_hold_the_whole_book_and_the_handout(site):
 
 
 def test_downloads_are_linked_and_resolve(site):
-    """The preface links the PDF, the handout and the reader's bundle; every chapter links the bundle."""
+    """The preface links the PDF, the handout and the reader's bundle; every page links the bundle."""
     preface = (site / "book" / "preface.html").read_text()
     for name in ("book.pdf", "handout.pdf", "golden-ratio-companion.zip"):
         assert f"_downloads/{name}" in preface, name
         assert (site / "_downloads" / name).exists(), name
-    for stem, page in chapter_pages(site).items():
-        assert "_downloads/golden-ratio-companion.zip" in page.read_text(), stem
+    for page in toc_pages():
+        assert "_downloads/golden-ratio-companion.zip" in (site / page).with_suffix(".html").read_text(), page
 
 
 def test_interactive_figure_renders_offline(site, browser):

@@ -45,17 +45,23 @@ def test_every_toc_notebook_has_small_parameters():
     assert sorted(p.stem for p in toc_notebooks()) == sorted(SMALL)
 
 
+# Chapters run a second time to check that the same seeds glue the same numbers. The others run
+# once (the suite's time budget): their simulations go through the same seeded lib code, whose
+# determinism the lib tests check directly (chunks, workers, Dask).
+TWICE = {"preface", "loop", "gaussian_mean", "glm", "adult", "kalman"}
+
+
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.stem)
 def test_notebook_runs_and_is_reproducible(path, tmp_path):
-    """The notebook runs top to bottom (its hidden asserts pass), twice, and the two runs glue
-    identical numbers into the text (same seeds, same results)."""
+    """The notebook runs top to bottom (its hidden asserts and claims pass); for the chapters in
+    TWICE a second run glues identical numbers into the text (same seeds, same results)."""
     nb = jupytext.read(path)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged `parameters`"
     for name in SMALL[path.stem]:
         assert f"\n{name} =" in "\n" + tagged[0].source, f"{name} is not a parameter of {path.stem}"
     runs = []
-    for i in range(2):
+    for i in range(2 if path.stem in TWICE else 1):
         out = papermill.execute_notebook(jupytext.read(path), str(tmp_path / f"{path.stem}_{i}.ipynb"),
                                          parameters=SMALL[path.stem], cwd=str(REPO / "book"),
                                          kernel_name="python3", progress_bar=False)
@@ -67,7 +73,7 @@ def test_notebook_runs_and_is_reproducible(path, tmp_path):
     assert runs[0], f"{path.stem} glues nothing"
     # Names starting with "time_" are wall-clock measurements, the only values allowed to differ.
     same = [{k: v for k, v in run.items() if not k.startswith("time_")} for run in runs]
-    assert same[0] == same[1], "glued values differ between two runs with the same seeds"
+    assert all(s == same[0] for s in same), "glued values differ between two runs with the same seeds"
 
 
 def _glued(nb):

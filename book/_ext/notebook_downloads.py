@@ -8,7 +8,8 @@ and the package ``lib``. At the end of an HTML build:
 - the reader's bundle ``_downloads/golden-ratio-companion.zip`` is written (:func:`build_bundle`):
   the ``lib`` wheel built from this repository at build time (with the data inside it), every
   chapter as ``.ipynb``, the figure style, a ``requirements.txt`` and a README;
-- each chapter page gets, under its title, a link to its notebook and to the bundle.
+- each chapter page gets, under its title, a link to its notebook and to the bundle; every other
+  page a link to the bundle.
 
 The site tests check that every chapter has the links and that they resolve; ``tests/test_bundle.py``
 unzips the bundle into an empty folder, installs it as its README says and runs two chapters.
@@ -114,14 +115,15 @@ def _add_link(app, pagename, templatename, context, doctree):
     if doctree is None or "body" not in context:
         return
     source = Path(app.env.doc2path(pagename))
-    if not _is_notebook(source):
-        return
     up = "../" * pagename.count("/")
-    link = (f'<p class="notebook-download">Run this chapter yourself: <a href="{up}_notebooks/{source.stem}.ipynb" '
-            f'download>{source.stem}.ipynb</a>, or every chapter with the book\'s package and data: '
-            f'<a href="{up}{BUNDLE_PATH}" download>the reader\'s bundle</a> (a zip; unzip, then follow '
-            f"its README: a virtual environment, <code>pip install -r requirements.txt</code>, "
-            f"<code>jupyter lab</code>).</p>\n")
+    bundle = (f'<a href="{up}{BUNDLE_PATH}" download>the reader\'s bundle</a> (a zip; unzip, then follow '
+              f"its README: a virtual environment, <code>pip install -r requirements.txt</code>, "
+              f"<code>jupyter lab</code>)")
+    if _is_notebook(source):
+        link = (f'<p class="notebook-download">Run this chapter yourself: <a href="{up}_notebooks/{source.stem}.ipynb" '
+                f"download>{source.stem}.ipynb</a>, or every chapter with the book's package and data: {bundle}.</p>\n")
+    else:
+        link = f'<p class="notebook-download">Every chapter with the book\'s package and data: {bundle}.</p>\n'
     body = context["body"]
     # Just under the chapter title (or at the top if there is none).
     context["body"] = body.replace("</h1>", "</h1>\n" + link, 1) if "</h1>" in body else link + body
