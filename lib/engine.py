@@ -198,6 +198,8 @@ def run_loop(model: Model, w, n: int, m: int, T: int, replications: int, seed: i
         Show a tqdm bar; ``None`` shows it only when output goes to a terminal.
     """
     weights = np.atleast_1d(validate.weights(w))
+    if weights.size == 0:
+        raise ValueError("w must hold at least one weight, got an empty list")
     n = validate.sample_size(n, "n")
     m = validate.sample_size(m, "m")
     T = validate.positive_int(T, "T")

@@ -288,6 +288,9 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
     singular design.
     """
     fam = family(family_name)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not (0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1) (the convergence tolerance), got {tol!r}")
+    max_iter = validate.positive_int(max_iter, "max_iter")
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     single = X.ndim == 2

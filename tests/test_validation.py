@@ -118,3 +118,20 @@ def test_booleans_and_strings_are_not_numbers(bad):
         lib.limiting_error(bad, 1.0)
     with pytest.raises(ValueError, match="^k must be a real number"):
         lib.optimal_weight(bad)
+
+
+def test_empty_weights_and_bad_solver_settings_are_refused():
+    """An empty grid of weights was a ZeroDivisionError deep in the engine, and fit_glm(tol=-1)
+    ran and warned "failed": both are refused up front, naming the argument."""
+    from lib import glm
+    model = lib.GaussianModel(mean=np.zeros(1), cov=np.eye(1))
+    with pytest.raises(ValueError, match="^w must hold at least one weight"):
+        lib.run_loop(model, w=[], n=10, m=10, T=2, replications=3, seed=0)
+    X, y = np.column_stack([np.ones(20), np.linspace(-1, 1, 20)]), np.linspace(0, 1, 20)
+    for bad in (-1, 0, 1.5, np.nan, True, "1e-7"):
+        with pytest.raises(ValueError, match="^tol must be"):
+            glm.fit_glm("linear", X, y, tol=bad)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="max_iter"):
+            glm.fit_glm("linear", X, y, max_iter=bad)
+    assert np.allclose(glm.fit_glm("linear", X, y).coef, np.polyfit(X[:, 1], y, 1)[::-1])
