@@ -151,10 +151,17 @@ def write_npz(table: dict[str, np.ndarray], path: Path | str) -> Path:
 
 def read_npz(path: Path | str) -> dict[str, np.ndarray]:
     """Read a table written by :func:`write_npz`."""
-    with np.load(path, allow_pickle=False) as archive:
-        if tuple(sorted(archive.files)) != tuple(sorted(COLUMNS)):
-            raise ValueError(f"{path} is not a reproduction table: it holds {sorted(archive.files)}")
-        return {name: archive[name] for name in COLUMNS}
+    import zipfile
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if tuple(sorted(archive.files)) != tuple(sorted(COLUMNS)):
+                raise ValueError(f"{path} is not a reproduction table: it holds {sorted(archive.files)}")
+            return {name: archive[name] for name in COLUMNS}
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"{path} is not a readable NumPy archive ({type(err).__name__}: {err}); "
+                         f"write it again with python -m lib.reproduce ... --npz") from err
 
 
 # Full runs at the paper's settings (seed 0) shipped with the book; data/reproduction/README.md

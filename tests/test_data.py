@@ -63,3 +63,10 @@ def test_a_truncated_gzip_names_its_file(copy):
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ValueError, match="adult.test.gz is not a readable gzip file"):
         adult.load(data_dir=copy / "adult")
+
+
+def test_a_truncated_archive_names_its_file(tmp_path):
+    path = tmp_path / "fig8.npz"
+    path.write_bytes((REPO / "data" / "reproduction" / "fig8.npz").read_bytes()[:5000])
+    with pytest.raises(ValueError, match="fig8.npz is not a readable NumPy archive"):
+        reproduce.read_npz(path)
