@@ -6,29 +6,28 @@ made here from the computed values (so a rerun with other numbers changes the wo
 or states the claim in a hidden cell with :func:`claim`, so a run in which it stops holding fails
 (the notebook raises, the strict build and the notebook tests fail).
 
-Every function returns a :class:`Phrase`, a ``str`` that IPython and ``myst_nb.glue`` display
-without quotes, so ``glue("name", phrase, display=False)`` and ``{glue:text}`name``` put the
-words into the prose as they are.
+Every function returns a :class:`Phrase`, a ``str``: ``glue("name", phrase, display=False)`` and
+``{glue:text}`name``` put the words into the prose exactly as they are.
 
 Examples
 --------
 >>> from lib import prose
 >>> prose.factor(2.5, 1.0)
-a factor 2.5 above
+'a factor 2.5 above'
 >>> prose.factor(0.4, 1.0)
-a factor 2.5 below
+'a factor 2.5 below'
 >>> prose.factor(1.0, 1.0)
-equal to
+'equal to'
 >>> prose.relative(1.19, 1.0)
-19% above
+'19% above'
 >>> prose.more_or_less(0.026, 0.024, more="farther from", less="closer to")
-farther from
+'farther from'
 >>> prose.bound(4.02)
-4.1
+'4.1'
 >>> prose.count(3, "departure")
-three departures
+'three departures'
 >>> prose.claim(0.667 > 0.5, "the first Kalman weight is above naive pooling")
-the first Kalman weight is above naive pooling
+'the first Kalman weight is above naive pooling'
 """
 
 from __future__ import annotations
@@ -43,13 +42,13 @@ __all__ = ["Phrase", "ClaimError", "claim", "factor", "relative", "more_or_less"
 
 
 class Phrase(str):
-    """A piece of prose computed from numbers; shown without quotes by IPython and ``glue``."""
+    """A piece of prose computed from numbers.
 
-    def __repr__(self) -> str:  # text/plain in a notebook is the repr
-        return str(self)
-
-    def _repr_pretty_(self, p, cycle):  # IPython's pretty printer, used for text/plain
-        p.text(str(self))
+    Its ``repr`` is the ordinary quoted one on purpose: ``{glue:text}`` reads a glued value's
+    text/plain with ``ast.literal_eval`` (to drop a string's quotes), so a quoted repr comes back
+    as exactly this text, while an unquoted one would be evaluated as Python: "48,842" would
+    print as the tuple "(48, 842)" and "0.10" as "0.1".
+    """
 
 
 class ClaimError(AssertionError):

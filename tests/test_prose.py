@@ -50,11 +50,15 @@ def test_more_or_less_and_counts():
     assert prose.count(2, "sample", "samples drawn") == "two samples drawn"
 
 
-def test_phrase_displays_without_quotes():
-    phrase = prose.factor(2.5, 1.0)
-    assert repr(phrase) == "a factor 2.5 above"
-    from IPython.lib.pretty import pretty
-    assert pretty(phrase) == "a factor 2.5 above"
+@pytest.mark.parametrize("text", ["a factor 2.5 above", "48,842", "0.10", "1, 1", "it's \"quoted\"", "(3, 4)"])
+def test_phrase_reaches_the_page_exactly(text):
+    """myst-nb's {glue:text} literal-evaluates a value's text/plain to drop a string's quotes; a
+    Phrase's text/plain must come back as exactly its text (an unquoted repr printed "48,842" as
+    the tuple "(48, 842)" and "0.10" as "0.1")."""
+    from IPython.core.formatters import format_display_data
+    from myst_nb.core.variables import format_plain_text
+    plain = format_display_data(prose.Phrase(text))[0]["text/plain"]
+    assert format_plain_text(plain, "") == text
 
 
 def test_claim():
