@@ -48,7 +48,7 @@ def test_every_toc_notebook_has_small_parameters():
 # Chapters run a second time to check that the same seeds glue the same numbers. The others run
 # once (the suite's time budget): their simulations go through the same seeded lib code, whose
 # determinism the lib tests check directly (chunks, workers, Dask).
-TWICE = {"preface", "loop", "gaussian_mean", "glm", "adult", "kalman"}
+TWICE = {"loop", "gaussian_mean", "kalman"}
 
 
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.stem)
