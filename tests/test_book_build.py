@@ -255,3 +255,11 @@ def test_interactive_figure_renders_offline(site, browser):
     remote = browser.execute_script(
         "return performance.getEntriesByType('resource').map(r => r.name).filter(n => !n.startsWith('file:'))")
     assert not remote, remote
+
+
+def test_glued_values_are_marked_not_bold(site):
+    """Glued values carry myst-nb's pasted-text class, which the book's _static/glued.css marks
+    with a dotted underline instead of bold (the preface says so)."""
+    assert (site / "_static" / "glued.css").exists()
+    page = (site / "book" / "glm.html").read_text()
+    assert "_static/glued.css" in page and 'class="pasted-text"' in page
