@@ -139,6 +139,21 @@ def _normal_expectation(f):
     return value
 
 
+def _logistic_moments_large(q: float) -> tuple[float, float]:
+    """E[v(q u) u^2] and E[v(q u)] for u ~ N(0, 1), v = expit (1 - expit), as integrals over
+    z = q u: (1/q^3) int v(z) z^2 phi(z/q) dz and (1/q) int v(z) phi(z/q) dz. v(z) < e^-|z|, so
+    |z| <= 80 loses nothing at double precision."""
+    phi = lambda z: np.exp(-(z / q) ** 2 / 2) / np.sqrt(2 * np.pi)
+    v = lambda z: expit(z) * (1 - expit(z))
+    out = []
+    for f in (lambda z: v(z) * z * z * phi(z), lambda z: v(z) * phi(z)):
+        value, err = integrate.quad(f, -80.0, 80.0, epsabs=0.0, epsrel=1e-12, limit=200, points=[0.0])
+        if err > 1e-10 * abs(value):
+            raise RuntimeError(f"quadrature error estimate {err:.1e} is too large")
+        out.append(value)
+    return out[0] / q**3, out[1] / q
+
+
 def fisher_information(family: str, coef, sigma: float = 1.0) -> np.ndarray:
     """Fisher information per observation, E[h'(x'beta) x x'], for x ~ N(0, I_p)."""
     coef = validate.mean_vector(coef, "coef")
@@ -149,10 +164,18 @@ def fisher_information(family: str, coef, sigma: float = 1.0) -> np.ndarray:
     if family == "poisson":
         qs, a_expr, c_expr = poisson_moments_expr()
         a, c = float(a_expr.subs(qs, q)), float(c_expr.subs(qs, q))
+        if not (np.isfinite(a) and np.isfinite(c)):
+            raise ValueError(f"coef has norm {q:.4g}: the Poisson information, of order exp(|coef|^2 / 2), "
+                             f"overflows double precision (the norm must be below about 37.6)")
     elif family == "logistic":
         var = lambda z: expit(z) * (1 - expit(z))
-        a = _normal_expectation(lambda u: var(q * u) * u * u)
-        c = _normal_expectation(lambda u: var(q * u))
+        if q <= 1:
+            a = _normal_expectation(lambda u: var(q * u) * u * u)
+            c = _normal_expectation(lambda u: var(q * u))
+        else:
+            # For a large |beta| the weight var(q u) is a spike of width 1/q at u = 0 that the
+            # quadrature over u misses (1e-39 instead of 4e-4 at q = 1000): integrate over z = q u.
+            a, c = _logistic_moments_large(q)
     else:
         raise ValueError(f"family must be 'linear', 'logistic' or 'poisson', got {family!r}")
     direction = np.outer(coef, coef) / q**2 if q > 0 else np.zeros((p, p))

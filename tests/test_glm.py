@@ -312,3 +312,28 @@ def test_fully_synthetic_linear_error_is_exact():
     assert_mc_matches(res.mean("coef")[:, 0], res.sem("coef")[:, 0], exact, "fully synthetic OLS")
     with pytest.raises(ValueError, match="m > p \\+ 1"):
         glm_theory.fully_synthetic_linear_error(100, 5, 1, 4)
+
+
+def test_fisher_information_at_large_coefficients():
+    """Logistic: against arbitrary-precision integration over u with the spike at 0 resolved, and
+    against the large-|beta| limits c ~ phi(0)/q and a ~ phi(0) (pi^2/3)/q^3 (another route); the
+    quadrature over u alone gave 1e-39 instead of 4e-4 at |beta| = 1000. Poisson: a clear error
+    where exp(|beta|^2/2) overflows, instead of NaN."""
+    import mpmath
+    from lib import glm_theory
+    phi0 = 1 / np.sqrt(2 * np.pi)
+    for q in [1.5, 7.0, 50.0, 1000.0, 1e5]:
+        info = glm_theory.fisher_information("logistic", [q, 0.0])
+        v = lambda z: mpmath.exp(-abs(z)) / (1 + mpmath.exp(-abs(z))) ** 2
+        dens = lambda u: mpmath.exp(-u * u / 2) / mpmath.sqrt(2 * mpmath.pi)
+        cuts = [-40, -60 / q, -1 / q, 0, 1 / q, 60 / q, 40]
+        a = mpmath.quad(lambda u: v(q * u) * u * u * dens(u), cuts)
+        c = mpmath.quad(lambda u: v(q * u) * dens(u), cuts)
+        assert info[0, 0] == pytest.approx(float(a), rel=1e-8), q
+        assert info[1, 1] == pytest.approx(float(c), rel=1e-8), q
+        if q >= 1000:
+            assert info[1, 1] == pytest.approx(phi0 / q, rel=1e-5)
+            assert info[0, 0] == pytest.approx(phi0 * np.pi**2 / 3 / q**3, rel=1e-5)
+    with pytest.raises(ValueError, match="overflows double precision"):
+        glm_theory.fisher_information("poisson", [42.0, 0.0])
+    assert np.all(np.isfinite(glm_theory.fisher_information("poisson", [37.0, 0.0])))
