@@ -20,10 +20,16 @@ def theory_line(ax, x, y, label=None, **kwargs):
     return ax.plot(x, y, label=label, **kwargs)[0]
 
 
-def mc_points(ax, x, mean, sem, label=None, color=None, **kwargs):
-    """Monte Carlo: markers with 95% confidence bars (mean +- 1.96 standard errors)."""
+def mc_points(ax, x, mean, sem, label=None, color=None, floor=None, **kwargs):
+    """Monte Carlo: markers with 95% confidence bars (mean +- 1.96 standard errors).
+
+    ``floor``: on a log axis that starts at ``floor``, lower bars are clipped there instead of
+    running off the axis (the upper bars are unchanged).
+    """
     kwargs.setdefault("zorder", 3)
-    return ax.errorbar(x, mean, yerr=Z95 * np.asarray(sem), fmt="o", color=color, label=label,
+    half = Z95 * np.asarray(sem, dtype=float)
+    yerr = half if floor is None else [np.minimum(half, np.asarray(mean, dtype=float) - floor), half]
+    return ax.errorbar(x, mean, yerr=yerr, fmt="o", color=color, label=label,
                        markerfacecolor="white", markeredgewidth=1.4, elinewidth=1.2, **kwargs)
 
 
