@@ -8,7 +8,8 @@ import pytest
 
 import lib
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(lib.__path__, "lib."))
+# walk_packages: modules of the subpackages (lib.generative, lib.frontier) too.
+MODULES = sorted(m.name for m in pkgutil.walk_packages(lib.__path__, "lib.") if not m.ispkg)
 
 
 @pytest.mark.parametrize("name", MODULES)
