@@ -2,6 +2,7 @@
 counts and a Dask cluster, and reduced runs of each figure checked against theory."""
 
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -341,3 +342,141 @@ def test_path_figure_counts_failed_replications_in_the_panel_title():
     assert titles[4].endswith("1 of 4 replications failed by $t = 3$") and "failed" not in titles[0]
     assert fig.get_size_inches()[0] == pytest.approx(7.5) and len(fig.legends) == 1
     assert "1 of 4" in paper_figures.report(table, "fig7")
+
+
+# --- outputs: atomic, described by a manifest, never mixed with another run's -------------------
+
+def test_manifest_describes_the_run_and_guards_the_tables(tmp_path):
+    import json
+
+    assert reproduce.main(["fig8", "--reps", "2", "--generations", "3", "--out", str(tmp_path), "--no-progress",
+                           "--npz", "--workers", "1"]) == 0
+    record = json.loads((tmp_path / "fig8.json").read_text())
+    assert (record["figure"], record["seed"], record["replications"], record["generations"]) == ("fig8", 0, 2, 3)
+    assert record["rows"] == 6 * 30 * 2 and record["package_version"] != ""
+    assert sorted(record["files"]) == ["fig8.csv", "fig8.npz", "fig8.png"]
+    table = reproduce.read_csv(tmp_path / "fig8.csv")
+    assert len(table) == record["rows"]
+    # A table cut short (a whole number of rows, valid header) is told from the complete one.
+    lines = (tmp_path / "fig8.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "fig8.csv").write_text("".join(lines[:100]))
+    with pytest.raises(ValueError, match="SHA-256 differs"):
+        reproduce.read_csv(tmp_path / "fig8.csv")
+    # A rerun without --npz removes the earlier run's archive instead of leaving it beside the new CSV.
+    assert reproduce.main(["fig8", "--reps", "2", "--generations", "4", "--out", str(tmp_path), "--no-progress",
+                           "--workers", "1"]) == 0
+    assert not (tmp_path / "fig8.npz").exists()
+    assert sorted(json.loads((tmp_path / "fig8.json").read_text())["files"]) == ["fig8.csv", "fig8.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig8.csv", "fig8.json", "fig8.png"]  # no temporaries
+    # An archive written by another run is refused beside this run's manifest.
+    reproduce.write_npz(reproduce.run_figure("fig8", 2, 0, generations=3), tmp_path / "fig8.npz")
+    with pytest.raises(ValueError, match="left from another run"):
+        reproduce.read_npz(tmp_path / "fig8.npz")
+
+
+def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    import pandas as pd
+
+    table = reproduce.run_figure("fig8", 2, 0, generations=3, panels=["mean"])
+    path = reproduce.write_csv(table, tmp_path / "fig8.csv")
+    before = path.read_bytes()
+    real = pd.DataFrame.to_csv
+
+    def interrupted(self, target, **kwargs):
+        real(self.iloc[:10], target, **kwargs)  # part of the rows reach the disk, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce.write_csv(reproduce.run_figure("fig8", 2, 1, generations=3, panels=["mean"]), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["fig8.csv"]
+
+
+def test_read_csv_gives_a_typed_dataframe_and_the_same_bytes_as_before(tmp_path):
+    table = reproduce.run_figure("fig8", 2, 0, generations=3, panels=["logistic"])
+    table["error"][:3] = np.nan  # failed replications' errors survive the round trip
+    path = reproduce.write_csv(table, tmp_path / "t.csv")
+    frame = reproduce.read_csv(path)
+    assert frame["n"].dtype == np.int64 and frame["error"].dtype == np.float64
+    assert frame["panel"].map(type).eq(str).all()
+    assert np.array_equal(frame["error"].to_numpy(), table["error"], equal_nan=True)
+    # The format of the hand-written writer this replaced: repr of each float, NaN as "nan".
+    expected = ",".join(experiments.COLUMNS) + "\n" + "".join(
+        ",".join(repr(v) if isinstance(v, float) else str(v) for v in row) + "\n"
+        for row in zip(*(table[c].tolist() for c in experiments.COLUMNS)))
+    assert path.read_text() == expected
+
+
+def test_unwritable_output_found_before_computing(tmp_path, monkeypatch, capsys):
+    import os
+    import tempfile
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    candidates = [locked, Path("/sys")]
+    target = None
+    for folder in candidates:
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError:
+            target = folder
+            break
+    if target is None:
+        pytest.skip("no folder here refuses writes (running as root with a writable /sys)")
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking the output folder")
+
+    monkeypatch.setattr(reproduce, "run_figure", never)
+    with pytest.raises(SystemExit) as exit_:
+        reproduce.main(["fig9", "--out", str(target)])
+    assert exit_.value.code == 2 and "--out: cannot write in" in capsys.readouterr().err
+    locked.chmod(0o700)
+    assert os.access(locked, os.W_OK)
+
+
+def test_workers_capped_at_the_task_count_and_warned_above_the_cores(monkeypatch, capsys, tmp_path):
+    import os
+
+    started = []
+    real = reproduce.ProcessPoolExecutor
+
+    def recording(workers, **kwargs):
+        started.append(workers)
+        return real(workers, **kwargs)
+
+    monkeypatch.setattr(reproduce, "ProcessPoolExecutor", recording)
+    tasks = experiments.tasks("fig8", 2, 0, 3)
+    reproduce.run_figure("fig8", 2, 0, workers=1000, generations=3, panels=["mean", "cov"])
+    assert started == [len([t for t in tasks if t.panel in ("mean", "cov")])]
+    small = reproduce.run_figure("fig8", 2, 0, generations=3)
+    monkeypatch.setattr(reproduce, "run_figure", lambda *args, **kwargs: small)  # the warning, not the pool
+    assert reproduce.main(["fig8", "--reps", "2", "--generations", "3", "--no-progress", "--out", str(tmp_path),
+                           "--workers", str((os.cpu_count() or 1) + 1)]) == 0
+    assert "more than the" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler_is_one_clear_line():
+    pytest.importorskip("dask.distributed")
+    import socket
+
+    with socket.socket() as s:  # a loopback port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = cli("fig8", "--reps", "2", "--generations", "3", "--no-progress", "--scheduler", f"tcp://127.0.0.1:{port}",
+              "--scheduler-timeout", "2")
+    assert out.returncode == 2, out.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_run_figures_checks_its_jobs():
+    with pytest.raises(ValueError, match="jobs must be"):
+        reproduce.run_figures({})
+    with pytest.raises(ValueError, match="panels of 'a'"):
+        reproduce.run_figures({"a": ("fig8", 2, 0, 3, ["means"])})
+    with pytest.raises(ValueError, match="timeout"):
+        reproduce.run_figure("fig8", 2, generations=3, timeout=0)
