@@ -157,7 +157,7 @@ def _logistic_moments_large(q: float) -> tuple[float, float]:
 def fisher_information(family: str, coef, sigma: float = 1.0) -> np.ndarray:
     """Fisher information per observation, E[h'(x'beta) x x'], for x ~ N(0, I_p)."""
     coef = validate.mean_vector(coef, "coef")
-    sigma = float(validate.ratio(sigma, "sigma"))
+    sigma = validate.positive(sigma, "sigma")
     p, q = coef.size, float(np.linalg.norm(coef))
     if family == "linear":
         return np.eye(p) / sigma**2
@@ -197,7 +197,8 @@ def asymptotic_coef_error(family: str, coef, w, k, n, sigma: float = 1.0):
 def fixed_design_coef_error(w, X, t, sigma: float = 1.0):
     """Exact E|theta_t - beta|^2 for fixed-design least squares (same X each generation, m = n):
     the Gaussian-mean recursion with Sigma = sigma^2 (X'X)^{-1} and one draw per generation."""
-    X = np.asarray(X, dtype=float)
+    X = validate.full_rank_design(X, "X")
+    sigma = validate.positive(sigma, "sigma")
     trace = sigma**2 * float(np.trace(np.linalg.inv(X.T @ X)))
     return theory.gaussian_mean_error(w, 1, 1, t, trace)
 
@@ -213,7 +214,7 @@ def fully_synthetic_linear_error(n, m, t, p, sigma: float = 1.0):
     p = validate.sample_size(p, "p")
     n = validate.sample_size(n, "n", p + 2, f" (the error is finite only for n > p + 1 = {p + 1})")
     m = validate.sample_size(m, "m", p + 2, f" (the error is finite only for m > p + 1 = {p + 1})")
-    sigma = float(validate.ratio(sigma, "sigma"))
+    sigma = validate.positive(sigma, "sigma")
     t = np.asarray(theory._generation(t), dtype=float)
     out = sigma**2 * p * (1.0 / (n - p - 1) + t / (m - p - 1))
     return float(out) if out.ndim == 0 else out
@@ -241,10 +242,21 @@ def misspecified_limit_expr():
 def sandwich_traces(X, y, coef) -> tuple[float, float]:
     """(s_J, s_K) = (tr J^{-1}, tr J^{-1} K J^{-1}) for logistic regression, over the rows of a
     population (X, y) at coefficients ``coef`` (the population maximum-likelihood fit)."""
-    X, y, coef = (np.asarray(a, dtype=float) for a in (X, y, coef))
+    X = validate.full_rank_design(X, "X")
+    y = validate._finite_array(y, "y")
+    coef = validate.mean_vector(coef, "coef")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must be a vector of {X.shape[0]} labels (one per row of X), got shape {y.shape}")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must hold logistic labels in [0, 1]")
+    if coef.shape != (X.shape[1],):
+        raise ValueError(f"coef must have {X.shape[1]} entries (one per column of X), got {coef.size}")
     mu = expit(X @ coef)
     J = (X.T * (mu * (1 - mu))) @ X / len(y)
     K = (X.T * (y - mu) ** 2) @ X / len(y)
+    if np.linalg.matrix_rank(J) < J.shape[0]:
+        raise ValueError("the logistic information at coef is singular (fitted probabilities all 0 or 1): "
+                         "coef is not a finite population fit")
     J_inv = np.linalg.inv(J)
     return float(np.trace(J_inv)), float(np.trace(J_inv @ K @ J_inv))
 
@@ -253,4 +265,7 @@ def misspecified_coef_error(w, k, n, s_J, s_K):
     """(s_K / n) V(w, k s_J / s_K): the first-order limiting error under misspecification; the
     optimal weight is w*(k s_J / s_K)."""
     n = validate.sample_size(n, "n")
-    return s_K / n * theory.limiting_error(w, np.asarray(k) * s_J / s_K)
+    s_J = validate.positive(s_J, "s_J")
+    s_K = validate.positive(s_K, "s_K")
+    k = validate.ratio(k, "k")
+    return s_K / n * theory.limiting_error(w, k * s_J / s_K)

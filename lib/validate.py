@@ -63,7 +63,33 @@ def ratio(value, name: str = "k") -> np.ndarray:
     """A real-to-synthetic sample-size ratio k = n/m, or an array of them: finite and > 0."""
     arr = _finite_array(value, name)
     if np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0 (k = n/m, real over synthetic sample size), got {value!r}")
+        # The k = n/m explanation only for a ratio; other positive quantities share the check.
+        why = " (k = n/m, real over synthetic sample size)" if name == "k" or name.startswith("k_") else ""
+        raise ValueError(f"{name} must be > 0{why}, got {value!r}")
+    return arr
+
+
+def positive(value, name: str) -> float:
+    """A single finite real number > 0 (a noise level, a trace, a scale)."""
+    arr = _finite_array(value, name)
+    if arr.ndim != 0 or arr <= 0:
+        raise ValueError(f"{name} must be a single finite number > 0, got {value!r}")
+    return float(arr)
+
+
+def full_rank_design(value, name: str = "X") -> np.ndarray:
+    """A finite design matrix of shape (rows, columns) with at least as many rows as columns and
+    full column rank, so that X'X is invertible (a transposed or collinear design is refused)."""
+    arr = _finite_array(value, name)
+    if arr.ndim != 2 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D design matrix (rows = samples), got shape {arr.shape}")
+    rows, cols = arr.shape
+    if rows < cols:
+        raise ValueError(f"{name} has {rows} rows and {cols} columns: a design needs at least as many samples "
+                         f"(rows) as coefficients (columns); is it transposed?")
+    rank = np.linalg.matrix_rank(arr)
+    if rank < cols:
+        raise ValueError(f"{name} has rank {rank} < {cols} columns: X'X is singular (collinear columns)")
     return arr
 
 

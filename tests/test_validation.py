@@ -135,3 +135,54 @@ def test_empty_weights_and_bad_solver_settings_are_refused():
         with pytest.raises(ValueError, match="max_iter"):
             glm.fit_glm("linear", X, y, max_iter=bad)
     assert np.allclose(glm.fit_glm("linear", X, y).coef, np.polyfit(X[:, 1], y, 1)[::-1])
+
+
+# --- glm_theory: each argument checked, each message naming it ---------------------------------
+
+def test_glm_theory_refuses_what_would_give_a_wrong_number():
+    from lib import glm_theory as gt
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    good = gt.fixed_design_coef_error(0.6, X, 5)
+    # sigma = -1 used to be squared into sigma = 1.
+    with pytest.raises(ValueError, match="sigma must be a single finite number > 0"):
+        gt.fixed_design_coef_error(0.6, X, 5, sigma=-1)
+    # A transposed design gave 1.4e16; a singular one raised LinAlgError.
+    with pytest.raises(ValueError, match="X has 3 rows and 50 columns.*transposed"):
+        gt.fixed_design_coef_error(0.6, X.T, 5)
+    with pytest.raises(ValueError, match="X has rank 2 < 3"):
+        gt.fixed_design_coef_error(0.6, np.column_stack([X[:, :2], X[:, 0] + X[:, 1]]), 5)
+    with pytest.raises(ValueError, match="X must be a non-empty 2-D"):
+        gt.fixed_design_coef_error(0.6, X[:, 0], 5)
+    assert np.isfinite(good) and good > 0
+    # Negative traces gave a negative mean squared error.
+    with pytest.raises(ValueError, match="s_K must be a single finite number > 0"):
+        gt.misspecified_coef_error(0.5, 1.0, 100, 1.0, -2.0)
+    with pytest.raises(ValueError, match="s_J must be"):
+        gt.misspecified_coef_error(0.5, 1.0, 100, -1.0, 2.0)
+    with pytest.raises(ValueError, match="k must be > 0"):
+        gt.misspecified_coef_error(0.5, -1.0, 100, 1.0, 2.0)
+    y = (rng.random(50) < 0.5).astype(float)
+    with pytest.raises(ValueError, match="y must be a vector of 50 labels"):
+        gt.sandwich_traces(X, y[:40], np.zeros(3))
+    with pytest.raises(ValueError, match="coef must have 3 entries"):
+        gt.sandwich_traces(X, y, np.zeros(2))
+    with pytest.raises(ValueError, match="y must hold logistic labels"):
+        gt.sandwich_traces(X, y + 2, np.zeros(3))
+    with pytest.raises(ValueError, match="information at coef is singular"):
+        gt.sandwich_traces(X, y, np.full(3, 1e4))
+    for f in (lambda: gt.fisher_information("linear", [1.0], sigma=0),
+              lambda: gt.fully_synthetic_linear_error(20, 20, 3, 2, sigma=-1)):
+        with pytest.raises(ValueError, match="sigma must be a single finite number > 0"):
+            f()
+
+
+def test_positive_quantities_other_than_k_do_not_mention_k():
+    from lib import validate
+
+    with pytest.raises(ValueError) as err:
+        validate.ratio(-1.0, "trace_cov")
+    assert "k = n/m" not in str(err.value) and "trace_cov must be > 0" in str(err.value)
+    with pytest.raises(ValueError, match=r"k must be > 0 \(k = n/m"):
+        validate.ratio(-1.0, "k")
