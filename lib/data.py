@@ -28,6 +28,7 @@ SHA256 = {
     "adult/adult.test.gz": "cf86718d77ed3ab47d59b5277fff2b14b2c2fae24e14d4b09a365d006fb1025e",
     "reproduction/fig8.npz": "9c70b85ff85ca449a4ea74423d5249dc2c049ee8d4ee3a084f6ac7327d5554ce",
     "reproduction/fig9.npz": "c99ce0a17dbbc561ccfed4198275c3591a93fb0709515330d27baf438e180a94",
+    "words/american-english.gz": "c4adbeeb2d2f85b4d0b06cc06902e4a6ccb97fc4ca0c48143276cb09740f456e",
 }
 
 _HERE = Path(__file__).resolve().parent

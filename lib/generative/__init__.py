@@ -5,3 +5,5 @@ likelihood, weighted maximum likelihood with per-sample weights ``w / n`` on the
 ``(1 - w) / m`` on the synthetic ones. The models here plug into :func:`lib.engine.run_loop` like
 the paper's models.
 """
+
+from . import ngram  # noqa: F401  character n-gram language model of English words
