@@ -10,7 +10,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRe
 import lib
 from lib import glm, glm_theory, theory
 from lib.regression import FixedDesignLinearModel, GLMModel
-from conftest import assert_mc_matches, Z_TOL
+from conftest import Z_TOL, assert_mc_matches, assert_pvalue_above, assert_z_beyond, assert_z_within
 
 
 def _sklearn(family, X, y, sw):
@@ -164,7 +164,7 @@ def test_fisher_information_against_monte_carlo(family, beta):
     samples = v[:, None, None] * x[:, :, None] * x[:, None, :]
     mc, se = samples.mean(axis=0), samples.std(axis=0) / np.sqrt(len(x))
     exact = glm_theory.fisher_information(family, beta)
-    assert np.all(np.abs(mc - exact) < Z_TOL * se + 1e-12)
+    assert_z_within((mc - exact) / (se + 1e-12 / Z_TOL), f"{family} information")
 
 
 def test_fisher_information_linear_and_zero_coefficients():
@@ -197,9 +197,9 @@ def test_random_design_linear_samplers_agree():
     b = lib.run_loop(GLMModel("linear", [1.0, -0.5], sigma=0.7, sampler="full"), rng_weights, 12, 30, 20, 20000, seed=7)
     ma, sa = a.window_mean("coef", 10)
     mb, sb = b.window_mean("coef", 10)
-    assert np.all(np.abs(ma - mb) < Z_TOL * np.hypot(sa, sb)), (ma, mb)
+    assert_z_within((ma - mb) / np.hypot(sa, sb), "suffstat against full sampler")
     from scipy import stats
-    assert stats.ks_2samp(a.values["coef"][-1, 0], b.values["coef"][-1, 0]).pvalue > 1e-6
+    assert_pvalue_above(stats.ks_2samp(a.values["coef"][-1, 0], b.values["coef"][-1, 0]).pvalue, 1e-6, "samplers")
 
 
 def test_random_design_linear_asymptotics():
@@ -215,16 +215,16 @@ def test_random_design_linear_asymptotics():
 @pytest.mark.parametrize("family, beta", [("logistic", [0.5, -0.5]), ("poisson", [0.3, -0.4])])
 def test_glm_asymptotics(family, beta):
     """At n = m = 1000 and small coefficients the finite-n excess is about 1%; the tolerance is
-    5 standard errors and the replications are enough to detect a 10% error in the formula."""
+    5 standard errors and the replications are enough to detect a 15% error in the formula (the
+    exact Fisher information is checked to 5 standard errors of a million draws above)."""
     weights, n = np.array([0.35, 0.7]), 1000
     res = lib.run_loop(GLMModel(family, beta), weights, n, n, 36, 600, seed=9)
     assert res.values["failed"].sum() == 0
     mc, se = res.window_mean("coef", 6)
     exact = glm_theory.asymptotic_coef_error(family, beta, weights, 1.0, n)
-    z = (mc - exact) / se
-    assert np.all(np.abs(z) < Z_TOL), z
-    for wrong in (1.1 * exact, 0.9 * exact):
-        assert np.all(np.abs((mc - wrong) / se) > Z_TOL)
+    assert_z_within((mc - exact) / se, family)
+    for wrong in (1.15 * exact, 0.85 * exact):
+        assert_z_beyond((mc - wrong) / se, f"{family}, 15% off")
 
 
 def test_collapse_reports_failed_fits():

@@ -11,7 +11,7 @@ from scipy import stats
 
 import lib
 from lib import covariance_theory as ct, gaussian, theory
-from conftest import assert_mc_matches
+from conftest import assert_mc_matches, assert_pvalue_above, assert_pvalue_below, assert_z_beyond
 
 SAMPLERS = ["suffstat", "full"]
 
@@ -69,7 +69,7 @@ def test_log_variance_drift_under_fully_synthetic_loop():
     z = (logv.mean(axis=1) - exact) / se
     assert np.all(np.abs(z) < 5), z
     # A drift 5% off is detected at the last generation.
-    assert abs(logv[-1].mean() - 1.05 * exact[-1]) > 5 * se[-1]
+    assert_z_beyond((logv[-1].mean() - 1.05 * exact[-1]) / se[-1], "5% off")
 
 
 # --- the two samplers agree in distribution ----------------------------------------------------
@@ -93,11 +93,11 @@ def test_samplers_agree_in_distribution(size):
         "xbar_1 * S_12": (xs[0] * Ss[0, 1], xf[0] * Sf[0, 1]),  # joint law of mean and covariance
     }
     for name, (a, b) in functionals.items():
-        assert stats.ks_2samp(a, b).pvalue > 1e-6, name
+        assert_pvalue_above(stats.ks_2samp(a, b).pvalue, 1e-6, name)
     # Both against the exact marginals: (size-1) S_11 / Sigma_11 ~ chi2(size-1), xbar_1 ~ N.
     for S, x in [(Ss, xs), (Sf, xf)]:
-        assert stats.kstest((size - 1) * S[0, 0] / cov[0, 0], stats.chi2(size - 1).cdf).pvalue > 1e-6
-        assert stats.kstest(x[0], stats.norm(mu[0], np.sqrt(cov[0, 0] / size)).cdf).pvalue > 1e-6
+        assert_pvalue_above(stats.kstest((size - 1) * S[0, 0] / cov[0, 0], stats.chi2(size - 1).cdf).pvalue, 1e-6)
+        assert_pvalue_above(stats.kstest(x[0], stats.norm(mu[0], np.sqrt(cov[0, 0] / size)).cdf).pvalue, 1e-6)
         # S is symmetric, its determinant positive.
         assert np.allclose(S[0, 1], S[1, 0]) and np.all(S[0, 0] * S[1, 1] - S[0, 1] ** 2 > 0)
 
@@ -108,8 +108,8 @@ def test_distribution_check_has_power():
     rng = np.random.default_rng(3)
     good = stats.chi2(size - 1).rvs(draws, random_state=rng)
     wrong = stats.chi2(size).rvs(draws, random_state=rng)
-    assert stats.kstest(good, stats.chi2(size - 1).cdf).pvalue > 1e-6
-    assert stats.kstest(wrong, stats.chi2(size - 1).cdf).pvalue < 1e-6
+    assert_pvalue_above(stats.kstest(good, stats.chi2(size - 1).cdf).pvalue, 1e-6, "right sampler")
+    assert_pvalue_below(stats.kstest(wrong, stats.chi2(size - 1).cdf).pvalue, 1e-6, "wrong sampler")
 
 
 # --- the engine ----------------------------------------------------------------------------------

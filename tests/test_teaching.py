@@ -9,7 +9,7 @@ import jupytext
 import numpy as np
 import pytest
 
-from conftest import REPO, Z_TOL
+from conftest import REPO, Z_TOL, assert_z_within
 import lib
 
 PAGE = REPO / "book" / "teaching.md"
@@ -44,7 +44,7 @@ def test_lecture_demo_matches_exact_theory(workdir):
     res, t, n = ns["res"], ns["t"], ns["n"]
     mean, se = res.mean("mean")[t] * n / 2, res.sem("mean")[t] * n / 2
     exact = lib.finite_error(np.array(ns["weights"]), ns["k"], t[:, None])
-    assert np.all(np.abs(mean - exact) < Z_TOL * se)
+    assert_z_within((mean - exact) / se, "lecture demo")
     assert printed.count("\n") >= 6
 
 
@@ -52,7 +52,7 @@ def test_collapse_demo_heads_to_one_sixth(workdir):
     ns, _ = run_block(python_blocks()[1], workdir)
     res, t = ns["res"], ns["t"]
     exact = ns["nt"].cvm_expected(0.0, 20, 20, t)
-    assert np.all(np.abs(res.mean("cvm")[t, 0] - exact) < Z_TOL * res.sem("cvm")[t, 0])
+    assert_z_within((res.mean("cvm")[t, 0] - exact) / res.sem("cvm")[t, 0], "collapse demo")
     assert exact[-1] == pytest.approx(1 / 6, abs=0.02)
 
 

@@ -221,3 +221,31 @@ def test_finite_error_is_accurate_for_tiny_weights():
                 got = lib.finite_error(w_, k_, t_)
                 assert abs(got - float(exact(w_, k_, t_))) <= 2e-15 * float(exact(w_, k_, t_)), (w_, k_, t_, got)
     assert lib.window_error(1e-16, 1.0, 0, 50) == pytest.approx(1 + 25.0, rel=1e-12)
+
+
+def test_stability_threshold_of_the_covariance_limit_against_iterating_the_recursion(sigma3):
+    """The limit is finite exactly when the iterated recursion settles: 2% above the threshold
+    1 - sqrt((m-1)/(m+1)) the path of 20,000 generations reaches the stated limit, 2% below it
+    keeps growing, and the limit says inf (a threshold off by more than 2% fails)."""
+    n_, m_ = 30, 25
+    w_min = 1 - np.sqrt((m_ - 1) / (m_ + 1))
+    ws = np.array([w_min * 1.02, w_min * 0.98])
+    path = ct.covariance_error_path(ws, n_, m_, 20_000, sigma3)
+    limit = ct.covariance_limit(ws, n_, m_, sigma3)
+    assert np.isfinite(limit[0]) and path[-1, 0] == pytest.approx(limit[0], rel=1e-6)
+    assert limit[1] == np.inf and path[-1, 1] > 100 * path[-10_000, 1]
+
+
+def test_log_variance_moments_against_chi_square_closed_forms():
+    """Under w = 0, sigma_t^2 / sigma^2 is a product of independent chi2(n-1)/(n-1) and t factors
+    chi2(m-1)/(m-1), and E log chi2_d = digamma(d/2) + log 2, Var log chi2_d = trigamma(d/2)
+    (scipy's special functions, not the SymPy expressions of lib)."""
+    from scipy.special import digamma, polygamma
+
+    t_ = np.array([0, 1, 7, 60])
+    for n_, m_ in [(5, 9), (20, 20), (200, 12)]:
+        mean = (digamma((n_ - 1) / 2) + np.log(2 / (n_ - 1))
+                + t_ * (digamma((m_ - 1) / 2) + np.log(2 / (m_ - 1))))
+        sd = np.sqrt(polygamma(1, (n_ - 1) / 2) + t_ * polygamma(1, (m_ - 1) / 2))
+        assert np.allclose(ct.log_variance_mean(n_, m_, t_), mean, rtol=1e-12, atol=1e-14)
+        assert np.allclose(ct.log_variance_sd(n_, m_, t_), sd, rtol=1e-12)
