@@ -7,3 +7,4 @@ the paper's models.
 """
 
 from . import ngram  # noqa: F401  character n-gram language model of English words
+from . import digits, kde, mixture  # noqa: F401  weighted EM mixtures, digits, kernel densities
