@@ -12,7 +12,9 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
   the exact Cramer-von Mises distance and the exact error recursion.
 * :mod:`lib.adult`: the UCI Adult data shipped with the book, verified on load.
 * :mod:`lib.kalman`: the Kalman-filter reading of the loop and optimal weight schedules.
-* :mod:`lib.practice`: the recommended weight, per-sample weights, the cost of misjudging k.
+* :mod:`lib.practice`, :mod:`lib.practice_models`: the recommended weight and its corrections
+  (fine-tuning, SGD mixing, temperature and truncation, correlation, drift, contamination), rho
+  by sandwich or bootstrap, the held-out check, collapse diagnostics; the models that test them.
 * :mod:`lib.regimes`: replace, accumulate, accumulate-subsample and the fresh-data regimes side by
   side: exact Gaussian-mean theory and simulation of the accumulating regimes.
 * :mod:`lib.experiments`, :mod:`lib.reproduce`, :mod:`lib.paper_figures`: the paper's Figs. 7-10

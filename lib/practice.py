@@ -769,21 +769,26 @@ def rare_mass(probs, true_probs, rare_below):
     return retained, lost
 
 
-def collapse_report(heldout_loglik, spread=None, rare=None, window: int = 5, tolerance: float = 0.05):
-    """Read a run for collapse: compare the last ``window`` generations with the first ``window``.
+def collapse_report(heldout_loglik, spread=None, rare=None, window: int = 5, tolerance: float = 0.05,
+                    loglik_reference=None, spread_reference=None):
+    """Read one run for collapse: the mean of its last ``window`` generations against a reference.
 
     ``heldout_loglik`` (T + 1,): the mean held-out real log-likelihood of each generation's fit;
     ``spread`` (optional, T + 1): a fitted spread (variance, tail mass); ``rare`` (optional,
-    T + 1): the retained mass of rare categories (:func:`rare_mass`). Returns a dict with
-    ``loglik_drop`` (early minus late mean, nats per sample), ``spread_ratio`` and
-    ``rare_ratio`` (late over early) and ``collapsing``: True when the log-likelihood drops by more
-    than ``tolerance`` nats or a ratio falls below 1 - ``tolerance``.
+    T + 1): the mass kept by rare categories over their mass in real data (:func:`rare_mass`,
+    reference 1). The references are the real data's own values (the log-likelihood of a fit to
+    the held-out data, their variance); without them, the mean of the first ``window``
+    generations. Returns a dict with ``loglik_drop`` (reference minus late mean, nats per sample),
+    ``spread_ratio`` and ``rare_ratio`` (late over reference) and ``collapsing``: True when the
+    log-likelihood drops by more than ``tolerance`` or a ratio falls below 1 - ``tolerance``.
 
     Examples
     --------
     >>> r = collapse_report([-1.4, -1.4, -1.5, -1.7], spread=[1.0, 1.0, 0.7, 0.5], window=2)
     >>> round(r["loglik_drop"], 3), r["spread_ratio"], r["collapsing"]
     (0.2, 0.6, True)
+    >>> collapse_report([-1.45] * 4, spread=[0.8] * 4, window=2, spread_reference=1.0)["spread_ratio"]
+    0.8
     """
     win = validate.positive_int(window, "window")
     tol = validate.non_negative(tolerance, "tolerance")
@@ -798,14 +803,19 @@ def collapse_report(heldout_loglik, spread=None, rare=None, window: int = 5, tol
                              f"as heldout_loglik, got shape {s.shape}")
     if T1 < 2 * win:
         raise ValueError(f"window must be at most half the run ({T1} generations), got {window!r}")
-    early = {name: s[:win].mean() for name, s in series.items()}
+    ref = {name: s[:win].mean() for name, s in series.items()}
+    ref["rare"] = 1.0
+    if loglik_reference is not None:
+        ref["loglik"] = float(validate._finite_array(loglik_reference, "loglik_reference"))
+    if spread_reference is not None:
+        ref["spread"] = float(validate.ratio(spread_reference, "spread_reference"))
     late = {name: s[-win:].mean() for name, s in series.items()}
-    out = {"loglik_drop": float(early["loglik"] - late["loglik"]), "spread_ratio": None, "rare_ratio": None}
+    out = {"loglik_drop": float(ref["loglik"] - late["loglik"]), "spread_ratio": None, "rare_ratio": None}
     for name in ("spread", "rare"):
         if name in series:
-            if early[name] <= 0:
+            if ref[name] <= 0:
                 raise ValueError(f"{name} must be positive in the first generations")
-            out[f"{name}_ratio"] = float(late[name] / early[name])
+            out[f"{name}_ratio"] = float(late[name] / ref[name])
     ratios = [r for r in (out["spread_ratio"], out["rare_ratio"]) if r is not None]
     out["collapsing"] = bool(out["loglik_drop"] > tol or any(r < 1 - tol for r in ratios))
     return out

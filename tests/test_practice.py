@@ -121,7 +121,7 @@ def test_sgd_noise_on_a_pool_where_it_is_exact(scheme):
     pool = np.concatenate([np.tile([1.0, -1.0], n // 2), np.tile([1.0, -1.0], m // 2)])
     a = np.where(np.arange(n + m) < n, wv * (n + m) / n, (1 - wv) * (n + m) / m)
     rng = np.random.default_rng(5)
-    chains = 60000
+    chains = 100000
     theta = np.zeros(chains)
     for _ in range(80):
         if scheme == "weights":
