@@ -40,7 +40,11 @@ __all__ = [
 
 def wishart_moments(c2, csq, df):
     """(E|S - C|_F^2, E(tr(S - C))^2) for an unbiased sample covariance with ``df`` degrees of
-    freedom, given tr C^2 = ``c2`` and (tr C)^2 = ``csq``."""
+    freedom, given tr C^2 = ``c2`` and (tr C)^2 = ``csq``: SymPy symbols (the recursion below) or
+    numbers (then checked: c2, csq > 0, df an integer >= 1)."""
+    if not any(isinstance(a, sp.Basic) for a in (c2, csq, df)):
+        c2, csq = validate.positive(c2, "c2"), validate.positive(csq, "csq")
+        df = validate.sample_size(df, "df")
     return (c2 + csq) / df, 2 * c2 / df
 
 

@@ -137,7 +137,7 @@ def figure(name: str, generations: int | None = None) -> Figure:
     a window keeps its length and ends at the last generation, a path keeps the recorded
     generations up to the last one."""
     if name not in FIGURES:
-        raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {name!r}")
+        raise ValueError(f"name must be a figure, one of {sorted(FIGURES)}, got {name!r}")
     fig = FIGURES[name]
     if generations is None or generations == fig.generations:
         return fig

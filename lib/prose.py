@@ -100,6 +100,12 @@ def claim(condition, statement: str) -> Phrase:
     return Phrase(statement)
 
 
+def _digits(digits) -> int:
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 1:
+        raise ValueError(f"digits must be an integer >= 1 (significant digits), got {digits!r}")
+    return int(digits)
+
+
 def factor(value, reference, *, digits: int = 2, above: str = "above", below: str = "below",
            equal: str = "equal to") -> Phrase:
     """How many times ``value`` lies above or below a positive ``reference``: ``"a factor 2.5
@@ -109,6 +115,7 @@ def factor(value, reference, *, digits: int = 2, above: str = "above", below: st
     to 1 the phrase is ``equal``. Both numbers must be positive and finite.
     """
     value, reference = _finite(value, "value"), _finite(reference, "reference")
+    digits = _digits(digits)
     if value <= 0 or reference <= 0:
         raise ValueError(f"value and reference must be positive, got {value!r} and {reference!r}")
     ratio = value / reference
@@ -124,6 +131,7 @@ def relative(value, reference, *, digits: int = 2, above: str = "above", below: 
     """The relative difference of ``value`` from a positive ``reference`` in per cent, with its
     direction: ``"19% above"``, ``"2.6% below"``; ``equal`` when it rounds to zero."""
     value, reference = _finite(value, "value"), _finite(reference, "reference")
+    digits = _digits(digits)
     if reference <= 0:
         raise ValueError(f"reference must be positive, got {reference!r}")
     pct = 100 * (value - reference) / reference
@@ -156,6 +164,9 @@ def number_word(n) -> Phrase:
 def count(n, noun: str, plural: str | None = None) -> Phrase:
     """``"three departures"``, ``"one departure"``, ``"no departures"``: a count and its noun."""
     word = number_word(n)
+    for name, text in (("noun", noun), ("plural", plural)):
+        if (text is not None or name == "noun") and (not isinstance(text, str) or not text.strip()):
+            raise ValueError(f"{name} must be a non-empty word, got {text!r}")
     return Phrase(f"{word} {noun if n == 1 else (plural or noun + 's')}")
 
 
@@ -166,8 +177,7 @@ def bound(value, digits: int = 2) -> Phrase:
     value = _finite(value, "value")
     if value < 0:
         raise ValueError(f"value must be >= 0, got {value!r}")
-    if digits < 1:
-        raise ValueError(f"digits must be >= 1, got {digits!r}")
+    digits = _digits(digits)
     if value == 0:
         return Phrase("0")
     scale = 10.0 ** (math.floor(math.log10(value)) - digits + 1)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Hypothesis draws the same examples on every run (derandomised), so the suite is deterministic
+# in CI like every seeded simulation; HYPOTHESIS_PROFILE=explore draws fresh ones.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # Monte Carlo tolerance: |simulated - exact| < Z_TOL standard errors. For a normal estimate a
 # false alarm has probability 5.7e-7 per comparison. Each Monte Carlo test also asserts that the

@@ -16,10 +16,13 @@ from lib.nonparametric import cvm_distance
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 weights = st.floats(0.0, 1.0, allow_nan=False)
-positive_weights = st.floats(1e-3, 1.0, allow_nan=False)
-ratios = st.floats(1e-4, 1e4, allow_nan=False)
-sizes = st.integers(2, 10_000)
-generations = st.integers(0, 500)
+# Extreme magnitudes included: weights down to 1e-12, ratios over 24 decades, sizes to 1e9.
+positive_weights = st.one_of(st.floats(1e-3, 1.0), st.floats(1e-12, 1e-3))
+ratios = st.one_of(st.floats(1e-4, 1e4), st.floats(1e-12, 1e12))
+# Where V(k/(1+k), k) - V(w*, k) ~ 1/k^3 for large k is far above double precision.
+moderate_ratios = st.floats(1e-8, 1e4)
+sizes = st.one_of(st.integers(2, 10_000), st.integers(2, 10**9))
+generations = st.one_of(st.integers(0, 500), st.integers(0, 10**6))
 bad_weights = st.one_of(st.floats(-1e6, -1e-9), st.floats(1 + 1e-9, 1e6), st.just(math.nan), st.just(math.inf))
 bad_ratios = st.one_of(st.floats(-1e6, 0.0), st.just(math.nan), st.just(math.inf), st.just(-math.inf))
 bad_sizes = st.one_of(st.integers(-1000, 0), st.floats(1.5, 1e4).filter(lambda x: x != int(x)), st.just(True))
@@ -35,7 +38,7 @@ def test_limiting_error_is_at_least_the_optimum(w, k):
 
 
 @SETTINGS
-@given(k=ratios)
+@given(k=moderate_ratios)
 def test_naive_weight_is_never_optimal(k):
     assert lib.naive_weight(k) < lib.optimal_weight(k)
     assert lib.naive_error(k) > lib.optimal_weight(k)
@@ -47,7 +50,7 @@ def test_naive_weight_is_never_optimal(k):
 def test_finite_error_moves_monotonically_from_one_to_V(w, k, t):
     e, V = lib.finite_error(w, k, t), lib.limiting_error(w, k)
     assert np.isfinite(e)
-    assert min(1.0, V) - 1e-9 <= e <= max(1.0, V) + 1e-9
+    assert min(1.0, V) * (1 - 1e-12) <= e <= max(1.0, V) * (1 + 1e-12)
 
 
 @SETTINGS

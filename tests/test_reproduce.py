@@ -136,7 +136,7 @@ def test_csv_round_trip(small_fig9, tmp_path):
 
 
 def test_run_figure_validates():
-    with pytest.raises(ValueError, match="figure must be one of"):
+    with pytest.raises(ValueError, match="name must be a figure, one of"):
         reproduce.run_figure("fig6", 2)
     with pytest.raises(ValueError, match="replications"):
         reproduce.run_figure("fig8", 1)

@@ -249,3 +249,25 @@ def test_log_variance_moments_against_chi_square_closed_forms():
         sd = np.sqrt(polygamma(1, (n_ - 1) / 2) + t_ * polygamma(1, (m_ - 1) / 2))
         assert np.allclose(ct.log_variance_mean(n_, m_, t_), mean, rtol=1e-12, atol=1e-14)
         assert np.allclose(ct.log_variance_sd(n_, m_, t_), sd, rtol=1e-12)
+
+
+def test_limiting_error_is_accurate_at_every_magnitude():
+    """V(w, k) against arbitrary precision at the same (floating-point) w, over w from 1e-12 to 1
+    and k from 1e-12 to 1e12: a relative error of a few units in the last place (the expanded
+    form lost k times the rounding error near w = 1: 1e-11 at k = 2e5, 1e-4 at k = 1e12). And the
+    naive-pooling error (k + 1)/(k + 2) exactly, never below V(w*, k)."""
+    mpmath = pytest.importorskip("mpmath")
+    ws = np.concatenate([np.logspace(-12, -1, 12), 1 - np.logspace(-12, -1, 12), [0.5, 1.0]])
+    ks = np.logspace(-12, 12, 25)
+    W, K = np.meshgrid(ws, ks)
+    got = lib.limiting_error(W, K)
+    with mpmath.workdps(60):
+        for w_, k_, g in zip(W.ravel(), K.ravel(), got.ravel()):
+            x, kk = mpmath.mpf(float(w_)), mpmath.mpf(float(k_))
+            exact = (x * x + kk * (1 - x) ** 2) / (1 - (1 - x) ** 2)
+            assert abs(mpmath.mpf(g) - exact) <= 8e-16 * exact, (w_, k_, g, exact)
+        for k_ in np.logspace(-12, 12, 49):
+            kk = mpmath.mpf(float(k_))
+            assert abs(mpmath.mpf(lib.naive_error(k_)) - (kk + 1) / (kk + 2)) <= 2.3e-16 * (kk + 1) / (kk + 2)
+    ks = np.logspace(-8, 8, 33)  # the gap is ~1/k^3 at large k: equal to rounding there, never below
+    assert np.all(lib.naive_error(ks) >= lib.limiting_error(lib.optimal_weight(ks), ks) * (1 - 4.5e-16))
