@@ -71,7 +71,7 @@ def run_figures(jobs: dict, workers: int = 1, scheduler: str | None = None,
     Examples
     --------
     >>> t = run_figures({"a": ("fig8", 2, 0, 3, ["mean"])})["a"]
-    >>> sorted(set(t["panel"])), len(t["error"])  # one panel, 30 weights x 2 replications
+    >>> sorted(set(t["panel"].tolist())), len(t["error"])  # one panel, 30 weights x 2 replications
     (['mean'], 60)
     """
     if not isinstance(jobs, dict) or not jobs:
