@@ -203,3 +203,61 @@ def test_symbolic_parts():
     f_bias, f_var = [sp.lambdify((w, ot.a, ot.beta_i), e) for e in ot.risk_derivative_terms()]
     W, A = np.meshgrid(np.linspace(0, 0.5, 51), np.linspace(0.01, 0.99, 50))
     assert np.all(f_bias(W, A, 1.0) < 0) and np.all(f_var(W, A, 1.0) < 0)
+
+
+def _direct_fixed_labels(X, beta, sigma, lam, w, T):
+    """E|b_t - beta|^2 with the real labels fixed, from the 2p-dimensional linear system of
+    u_t = (e_t, xi_0): e_t = (1 - w) A e_{t-1} + w xi_0 + (A - I) beta + (1 - w) S eps~_t."""
+    n, p = X.shape
+    S = np.linalg.pinv(X.T @ X / n + lam * np.eye(p)) @ X.T / n if lam > 0 else np.linalg.pinv(X)
+    A, I, Z = S @ X, np.eye(p), np.zeros((p, p))
+    C = sigma**2 * S @ S.T
+    M = np.block([[(1 - w) * A, w * I], [Z, I]])
+    c = np.concatenate([(A - I) @ beta, np.zeros(p)])
+    Q = np.block([[(1 - w) ** 2 * C, Z], [Z, Z]])
+    mu, cov = c.copy(), np.block([[C, C], [C, C]])
+    out = [mu[:p] @ mu[:p] + np.trace(cov[:p, :p])]
+    for _ in range(T):
+        mu, cov = M @ mu + c, M @ cov @ M.T + Q
+        out.append(mu[:p] @ mu[:p] + np.trace(cov[:p, :p]))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("lam, w", [(0.0, 0.4), (0.3, 0.7), (1.0, 0.2), (0.0, 1.0)])
+def test_fixed_labels_path_matches_matrix_recursion(lam, w):
+    X = _design(13, 7, 16, "ar")
+    beta = np.random.default_rng(14).standard_normal(16)
+    d, V = ot.design_spectrum(X)
+    got = ot.fixed_labels_risk_path(w, d, lam, (V.T @ beta) ** 2, 0.9, 7, 15)
+    np.testing.assert_allclose(got, _direct_fixed_labels(X, beta, 0.9, lam, w, 15), rtol=1e-9)
+    # the SymPy stationary risk is the limit of the path
+    f = sp_lambdify_fixed()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_ = np.where(d > 0, d / (d + lam), 0.0)
+        s_ = np.where(d > 0, 0.81 * d / (7 * (d + lam) ** 2), 0.0)
+        terms = np.where(d > 0, f(w, a_, s_, V.T @ beta), (V.T @ beta) ** 2)
+    long = ot.fixed_labels_risk_path(w, d, lam, (V.T @ beta) ** 2, 0.9, 7, 400)[-1]
+    assert terms.sum() == pytest.approx(long, rel=1e-8)
+
+
+def sp_lambdify_fixed():
+    import sympy as sp
+    from lib.theory import w
+    return sp.lambdify((w, ot.a, ot.s, ot.beta_i), ot.fixed_labels_risk_expr())
+
+
+@pytest.mark.parametrize("lam, sampler", [(0.0, "full"), (0.4, "suffstat")])
+def test_fixed_labels_loop_matches_exact_path(lam, sampler):
+    X = _design(15, 30, 90, "ar")
+    beta = np.random.default_rng(16).standard_normal(90) * 0.2
+    ws = np.array([0.3, 0.6, 1.0])
+    model = op.FixedDesignRidgeModel(X, beta, 1.0, lam, sampler, fresh_real=False)
+    res = lib.run_loop(model, ws, 30, 30, 25, 1500, seed=17)
+    mc, se = res.window_mean("coef", 10)
+    d, V = ot.design_spectrum(X)
+    exact = ot.fixed_labels_risk_path(ws, d, lam, (V.T @ beta) ** 2, 1.0, 30, 25)[10:].mean(axis=0)
+    assert_mc_matches(mc, se, exact, f"fixed labels, lam={lam}")
+    for wrong in (0.98 * exact, 1.02 * exact):
+        assert np.all(np.abs(mc - wrong) / se > 3), "a 2% error would go unnoticed"
+    with pytest.raises(ValueError, match="fresh_real"):
+        op.FixedDesignRidgeModel(X, beta, fresh_real=1)

@@ -119,6 +119,10 @@ class FixedDesignRidgeModel:
 
     Metric ``"coef"`` = |b_t - beta|^2. Min-norm needs X of full rank min(n, p) (else a
     ValueError naming X); ridge takes any X.
+
+    ``fresh_real=False`` is the v2 setting of Garg et al. without fresh real data: the real labels
+    of generation 0 are reused at every generation (the state carries their fit), and only the
+    synthetic labels are redrawn; see :func:`lib.frontier.overparam_theory.fixed_labels_risk_path`.
     """
 
     X: np.ndarray
@@ -126,9 +130,12 @@ class FixedDesignRidgeModel:
     sigma: float = 1.0
     lam: float = 0.0
     sampler: str = "suffstat"
+    fresh_real: bool = True
     metrics: tuple[str, ...] = field(default=("coef",), init=False)
 
     def __post_init__(self):
+        if not isinstance(self.fresh_real, (bool, np.bool_)):
+            raise ValueError(f"fresh_real must be True or False, got {self.fresh_real!r}")
         X = _design(self.X)
         coef = validate.mean_vector(self.coef, "coef")
         if coef.size != X.shape[1]:
@@ -186,11 +193,21 @@ class FixedDesignRidgeModel:
         return self._draw(rng, self._truth(len(shape)), shape)
 
     def sample_synthetic(self, rng, state, m, shape):
+        if not self.fresh_real:
+            b, real0 = state
+            return self._draw(rng, b, shape), real0
         return self._draw(rng, state, shape)
 
     def fit(self, real, synthetic, w):
+        if not self.fresh_real:
+            if synthetic is None:
+                return real, real
+            syn, real0 = synthetic  # the fresh real sample is ignored: the labels are fixed
+            return syn + w * (real0 - syn), real0
         return real if synthetic is None else synthetic + w * (real - synthetic)
 
     def evaluate(self, state):
+        if not self.fresh_real:
+            state = state[0]
         err = np.sum((state - self._truth(state.ndim - 1)) ** 2, axis=0)
         return {"coef": err + self._null_bias if self.sampler == "suffstat" else err}

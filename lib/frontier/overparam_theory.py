@@ -45,7 +45,7 @@ __all__ = [
     "minnorm_variance_factor_expr", "risk_derivative_terms", "path_step_exprs",
     "clean_spectrum", "design_spectrum", "direction_risk", "ridge_stationary_risk",
     "ridge_risk_path", "ridge_optimal_weight", "minnorm_stationary_risk", "minnorm_risk_parts",
-    "require_full_rank", "ridge_optimal_weight_map",
+    "require_full_rank", "ridge_optimal_weight_map", "fixed_labels_risk_expr", "fixed_labels_risk_path",
 ]
 
 a = sp.Symbol("a", nonnegative=True)  # shrinkage d / (d + lambda) of one eigen-direction, in [0, 1]
@@ -395,4 +395,58 @@ def ridge_optimal_weight_map(d_values, lams, snrs, sigma, n_rows, grid: int = 40
         Bb, Vb = parts(best, lv)
         grid_best = risk[np.arange(snr_v.size), j]
         out[i] = np.where(scale * Bb + Vb <= grid_best, best, ws[j])
+    return out
+
+
+# --- v2 setting: fixed real labels, no fresh real data ---------------------------------------
+
+c0 = sp.Symbol("c_0", real=True)  # the fit's coordinate on the one fixed set of real labels
+
+
+@lru_cache(maxsize=None)
+def fixed_labels_risk_expr():
+    """Stationary E e^2 of one direction when the real labels are drawn once and reused every
+    generation (Garg et al.'s v2 setting; this book's derivation). The fit's coordinate is
+    c_t = w c_0 + (1 - w) (a c_{t-1} + xi~_t): given c_0 its stationary mean m solves
+    m = w c_0 + (1 - w) a m and its variance v = (1 - w)^2 a^2 v + (1 - w)^2 s; then
+    c_0 = a beta_i + xi_0 with E xi_0^2 = s is averaged out. At a = 1 the result is
+    s / (w (2 - w)): minimised at w = 1."""
+    m_, v_, xi0 = sp.symbols("m v xi_0", real=True)
+    (mean,) = sp.solve(sp.Eq(m_, w * c0 + (1 - w) * a * m_), m_)
+    (var,) = sp.solve(sp.Eq(v_, (1 - w) ** 2 * a**2 * v_ + (1 - w) ** 2 * s), v_)
+    sq = sp.expand((mean.subs(c0, a * beta_i + xi0) - beta_i) ** 2)
+    expected = sq.coeff(xi0, 0) + sq.coeff(xi0, 2) * s  # E xi_0 = 0, E xi_0^2 = s
+    return sp.factor(expected) + sp.factor(var)
+
+
+def fixed_labels_risk_path(w, d_values, lam, beta2, sigma, n_rows, T):
+    """Exact E|b_t - beta|^2, t = 0..T, with the real labels fixed (drawn once at t = 0): per
+    direction c_t = alpha_t c_0 + eta_t with alpha_t = w + (1 - w) a alpha_{t-1}, alpha_0 = 1,
+    Var eta_t = (1 - w)^2 a^2 Var eta_{t-1} + (1 - w)^2 s, so
+    E e_t^2 = (alpha_t a - 1)^2 beta_i^2 + alpha_t^2 s + Var eta_t. Its limit is
+    :func:`fixed_labels_risk_expr` summed over directions.
+
+    Examples
+    --------
+    >>> path = fixed_labels_risk_path(0.5, [1.0], 0.0, 0.0, 1.0, 1, 200)
+    >>> round(float(path[-1]), 6)   # s / (w (2 - w)) = 4/3
+    1.333333
+    """
+    wv, lv, sv, nv = _check_common(w, lam, sigma, n_rows)
+    T = validate.positive_int(T, "T")
+    dv = clean_spectrum(d_values, "d_values")
+    b2 = np.broadcast_to(np.asarray(validate._finite_array(beta2, "beta2"), dtype=float), dv.shape)
+    W = np.asarray(wv, dtype=float)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        av = np.where(dv == 0, 0.0, dv / (dv + lv))
+        si = np.where(dv == 0, 0.0, sv**2 * dv / (nv * (dv + lv) ** 2))
+    shape = np.broadcast_shapes(W.shape, dv.shape)
+    alpha_t = np.ones(shape)
+    eta = np.zeros(shape)
+    out = np.empty((T + 1,) + np.shape(wv))
+    out[0] = ((av - 1) ** 2 * b2 + si).sum(axis=-1) * np.ones(np.shape(wv))
+    for t in range(1, T + 1):
+        alpha_t = W + (1 - W) * av * alpha_t
+        eta = (1 - W) ** 2 * av**2 * eta + (1 - W) ** 2 * si
+        out[t] = ((alpha_t * av - 1) ** 2 * b2 + alpha_t**2 * si + eta).sum(axis=-1)
     return out
