@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
 
 from . import batched, validate
 
@@ -35,6 +34,7 @@ __all__ = ["Family", "FAMILIES", "family", "newton", "fit_glm", "GLMFitResult", 
 # exp() overflows above ~709; a Poisson linear predictor this large means a diverged fit, which is
 # flagged as not converged rather than turned into inf/NaN.
 _ETA_MAX = 700.0
+_FINISH_FRACTION = 0.25
 
 
 class ConvergenceWarning(UserWarning):
@@ -56,14 +56,19 @@ def _check_real(y):
     pass
 
 
-def _logistic_mean_var(eta):
-    # 1 / (1 + exp(-eta)) in place: about twice as fast as scipy's expit on large arrays; exp
-    # overflows to inf for eta < -709, which correctly gives mu = 0.
-    mu = np.negative(eta)
+def _expit(eta, out=None):
+    """1 / (1 + exp(-eta)), into ``out`` (may be ``eta`` itself), several times faster than scipy's
+    expit on large arrays; exp overflows to inf for eta < -709, which correctly gives 0. With
+    ``out="negated"``, ``eta`` holds -eta already and is overwritten (one pass fewer)."""
+    mu = eta if isinstance(out, str) and out == "negated" else np.negative(eta, out=out)
     with np.errstate(over="ignore"):
         np.exp(mu, out=mu)
     mu += 1.0
-    np.reciprocal(mu, out=mu)
+    return np.reciprocal(mu, out=mu)
+
+
+def _logistic_mean_var(eta):
+    mu = _expit(eta)
     return mu, mu * (1.0 - mu)
 
 
@@ -92,7 +97,8 @@ class Family:
 FAMILIES = {
     "linear": Family("linear", _linear_mean_var, lambda rng, eta: eta + rng.standard_normal(eta.shape), _check_real),
     "logistic": Family("logistic", _logistic_mean_var,
-                       lambda rng, eta: (rng.random(eta.shape) < expit(eta)).astype(float), _check_binary),
+                       lambda rng, eta: (rng.random(eta.shape) < _expit(eta)).astype(float),
+                       _check_binary),
     "poisson": Family("poisson", _poisson_mean_var,
                       lambda rng, eta: rng.poisson(np.exp(np.minimum(eta, _ETA_MAX))).astype(float), _check_counts,
                       _ETA_MAX),
@@ -107,11 +113,9 @@ def family(name: str) -> Family:
 
 
 def linear_predictor(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """eta[n] = sum_j X[j, n] theta[j]; X (p, N, ...) and theta (p, ...) broadcast over the batch."""
-    eta = X[0] * theta[0][None]
-    for j in range(1, X.shape[0]):
-        eta += X[j] * theta[j][None]
-    return eta
+    """eta[n] = sum_j X[j, n] theta[j]; X (p, N, ...) and theta (p, ...) broadcast over the batch.
+    (One einsum: it writes eta once, where a sum of p products writes it p times plus temporaries.)"""
+    return np.einsum("kn...,k...->n...", X, theta)
 
 
 def _pairs(p):
@@ -132,18 +136,53 @@ def _sum_over_samples(A, b):
     return np.einsum("kn...,n...->k...", np.broadcast_to(A, A.shape[:1] + b.shape), b)
 
 
-def _gradient_hessian(fam: Family, parts, theta):
+def _prepare(part):
+    """A part (X, y, a[, s]) with what stays fixed during a fit: the products XX and the per-sample
+    weights s (or None)."""
+    X, y, a, *rest = part
+    return X, y, a, _products(X), rest[0] if rest else None
+
+
+def _residual_variance(fam: Family, X, y, theta):
+    """(y - mu, v) at theta for every sample, with as few passes over the samples as the family
+    allows: the linear predictor is formed once, by one einsum, and overwritten in place. The
+    numbers are those of ``fam.mean_var``: logistic regression forms -eta directly (the same
+    numbers with the sign flipped, as rounding is symmetric); Poisson regression skips the clamp
+    at ``_ETA_MAX`` unless some exp overflows, and then recomputes with it."""
+    if fam.name == "logistic":
+        mu = _expit(linear_predictor(X, -theta), out="negated")
+        v = np.subtract(1.0, mu)
+        v *= mu
+        return np.subtract(y, mu, out=mu), v
+    if fam.name == "poisson":
+        eta = linear_predictor(X, theta)
+        with np.errstate(over="ignore"):
+            mu = np.exp(eta, out=eta)
+        if not np.isfinite(np.max(mu)):  # one reduction: cheaper than clamping every sample
+            mu = np.exp(np.minimum(linear_predictor(X, theta), _ETA_MAX))
+        return y - mu, mu
+    mu, v = fam.mean_var(linear_predictor(X, theta))
+    return y - mu, v
+
+
+def _gradient_hessian(fam: Family, parts, theta, means=None):
     """g = sum_parts a sum_i s_i x_i (y_i - mu_i) (ascent direction of the weighted
     log-likelihood) and H = sum_parts a sum_i s_i v_i x_i x_i' (Hessian of its negative).
-    ``parts`` holds (X, y, a, XX, s) with XX = _products(X) and s per-sample weights or None."""
+    ``parts`` holds (X, y, a, XX, s) from :func:`_prepare`. (The residual y - mu is formed sample
+    by sample, not as sum y x - sum mu x: under separation the residuals are far below the
+    rounding error of those sums, and they are what shows that the fit does not converge.)
+    ``means``: the parts' mu at theta where known (see :func:`newton`), else None."""
     p = theta.shape[0]
     g = H_flat = None
-    for X, y, a, XX, s in parts:
-        mu, v = fam.mean_var(linear_predictor(X, theta))
-        r = y - mu
+    for q, (X, y, a, XX, s) in enumerate(parts):
+        mu = None if means is None or fam.name not in ("logistic", "poisson") else means[q]
+        if mu is None:
+            r, v = _residual_variance(fam, X, y, theta)
+        else:  # the same numbers from the given means, which are left unchanged
+            r, v = y - mu, (mu * (1.0 - mu) if fam.name == "logistic" else mu)
         if s is not None:  # weights inside the sums over samples
             r *= s
-            v *= s
+            v = v * s
         g_part = a * _sum_over_samples(X, r)
         H_part = a * _sum_over_samples(XX, v)
         g = g_part if g is None else g + g_part
@@ -155,7 +194,7 @@ def _gradient_hessian(fam: Family, parts, theta):
 
 
 def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: int = 50,
-           max_step: float = 2.0, penalty=None):
+           max_step: float = 2.0, penalty=None, start_means=None):
     """Maximise the weighted log-likelihood for every batch element.
 
     ``parts`` is a list of ``(X, y, a)`` or ``(X, y, a, s)``: design (p, N, ...), response
@@ -165,7 +204,10 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
     few steps suffice). Steps longer than ``max_step`` (in the norm below) are shortened, which keeps
     Newton stable far from the optimum without changing its fixed point. ``penalty`` (p,) adds
     (1/2) sum_j penalty_j theta_j^2 to the weighted negative log-likelihood (ridge; 0 leaves a
-    coefficient, such as an intercept, unpenalised).
+    coefficient, such as an intercept, unpenalised). ``start_means``: optionally, one entry per
+    part, the means mu = h(x' theta0) of its samples at the start (None where not known); the loop
+    has them from drawing the synthetic responses, and the first iteration then skips computing
+    them. They must be the numbers the family computes (they are not checked).
 
     Step lengths are measured by their effect on the linear predictor, |s|_G = sqrt(s' G s) with
     G = sum_parts a sum_i x_i x_i' (the root-mean-square change of x' theta over the weighted
@@ -185,8 +227,11 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
     """
     # A part with weight zero everywhere (the real sample of the fully synthetic loop, w = 0)
     # changes nothing but the cost.
-    raw_parts = [part for part in parts if np.any(np.asarray(part[2]) != 0)] or parts[:1]
-    parts = [(X, y, a, _products(X), rest[0] if rest else None) for X, y, a, *rest in raw_parts]
+    means = list(start_means) if start_means is not None else [None] * len(parts)
+    keep = [q for q, part in enumerate(parts) if np.any(np.asarray(part[2]) != 0)] or [0]
+    raw_parts = [parts[q] for q in keep]
+    means = [means[q] for q in keep]
+    parts = [_prepare(part) for part in raw_parts]
     p = np.shape(theta0)[0]
     gram_flat = sum(a * (XX.sum(axis=1) if s is None else _sum_over_samples(XX, s)) for X, y, a, XX, s in parts)
     gram = np.empty((p, p) + gram_flat.shape[1:])
@@ -194,7 +239,7 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
         gram[i, j] = gram[j, i] = gram_flat[q]
     theta = np.array(theta0, dtype=float)
     for it in range(max_iter + 1):
-        g, H = _gradient_hessian(fam, parts, theta)
+        g, H = _gradient_hessian(fam, parts, theta, means if it == 0 else None)
         if penalty is not None:
             lam = batched.lift(np.asarray(penalty, dtype=float), g.ndim - 1)
             g = g - lam * theta
@@ -222,7 +267,7 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
         if np.all(converged | failed):
             break
         active = ~(converged | failed)
-        if it >= 1 and active.size >= 64 and 4 * np.count_nonzero(active) <= active.size:
+        if it >= 1 and active.size >= 64 and np.count_nonzero(active) <= _FINISH_FRACTION * active.size:
             # A few slow elements (near separation, say) would otherwise keep the whole batch
             # iterating: finish them on their own, with the steps they have left.
             idx = np.nonzero(active)

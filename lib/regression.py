@@ -39,12 +39,14 @@ SAMPLERS = ("full", "suffstat")
 def _weighted_parts(real, synthetic, w, p):
     """The loop's weighted fit in the solver's terms: parts (design, response, weight), the Newton
     start (the coefficients that generated the synthetic sample; zeros at generation 0) and the
-    number of points. Samples are (design, response, size[, generating coefficients])."""
+    number of points, and the parts' means at the start where known (the synthetic sample's,
+    from drawing its responses). Samples are (design, response, size[, generating coefficients[,
+    means]])."""
     A_r, c_r, n = real
     if synthetic is None:
-        return [(A_r, c_r, 1.0 / n)], np.zeros((p,) + (1,) * (c_r.ndim - 1)), n
-    A_s, c_s, m, start = synthetic
-    return [(A_r, c_r, w / n), (A_s, c_s, (1 - w) / m)], start, n + m
+        return [(A_r, c_r, 1.0 / n)], np.zeros((p,) + (1,) * (c_r.ndim - 1)), n, None
+    A_s, c_s, m, start, *means = synthetic
+    return [(A_r, c_r, w / n), (A_s, c_s, (1 - w) / m)], start, n + m, [None, means[0] if means else None]
 
 
 def _newton_fit(fam, parts, start, tol, max_iter, **options):
@@ -122,22 +124,33 @@ class GLMModel:
             b = batched.matvec(G, theta) + self.sigma * batched.matvec(A, rng.standard_normal((p,) + shape))
             return G, b, size
         X = rng.standard_normal((p, size) + shape)
+        # fam.sample's draws and numbers, keeping the means mu = h(x' theta): they are the first
+        # Newton iteration's means when theta starts the fit (logistic: -eta formed directly)
+        if self._fam.name == "logistic":
+            u = rng.random((size,) + np.broadcast_shapes(shape, theta.shape[1:]))
+            mu = glm._expit(glm.linear_predictor(X, -theta), out="negated")
+            return X, (u < mu).astype(float), size, mu
         eta = glm.linear_predictor(X, theta)
+        if self._fam.name == "poisson":
+            mu = np.exp(np.minimum(eta, glm._ETA_MAX, out=eta), out=eta)
+            return X, rng.poisson(mu).astype(float), size, mu
         if self._fam.name == "linear":
             return X, eta + self.sigma * rng.standard_normal(eta.shape), size
         return X, self._fam.sample(rng, eta), size
 
     def sample_real(self, rng, n, shape):
-        return self._draw(rng, batched.lift(self.coef, len(shape)), n, shape)
+        return self._draw(rng, batched.lift(self.coef, len(shape)), n, shape)[:3]
 
     def sample_synthetic(self, rng, state, m, shape):
         theta = state[0]
-        # The generating coefficients travel with the sample: they are the warm start of the fit.
-        return self._draw(rng, theta, m, shape) + (theta,)
+        # The generating coefficients travel with the sample: they are the warm start of the fit
+        # (and the means at them, where drawn, its first iteration's means).
+        X, y, size, *means = self._draw(rng, theta, m, shape)
+        return (X, y, size, theta, *means)
 
     # --- fitting --------------------------------------------------------------------------------
     def fit(self, real, synthetic, w):
-        weighted, start, _ = _weighted_parts(real, synthetic, w, self.dim)
+        weighted, start, _, means = _weighted_parts(real, synthetic, w, self.dim)
         if self.sampler == "suffstat":
             # Weighted least squares from X'X and X'y: (sum a G) theta = sum a b.
             H = sum(a * G for G, _, a in weighted)
@@ -149,7 +162,7 @@ class GLMModel:
         # confirms it.)
         return _newton_fit(self._fam, weighted, start, self.tol, self.max_iter,
                            max_step=np.inf if self._fam.name == "linear" else self.max_step,
-                           penalty=np.full(self.dim, self.penalty) if self.penalty else None)
+                           penalty=np.full(self.dim, self.penalty) if self.penalty else None, start_means=means)
 
     def evaluate(self, state):
         theta, failed = state
@@ -279,13 +292,15 @@ class PopulationLogisticModel:
     def sample_synthetic(self, rng, state, m, shape):
         theta = state[0]
         X = self._XT[:, rng.integers(len(self.y), size=(m,) + shape)]
-        y = glm.family("logistic").sample(rng, glm.linear_predictor(X, theta))
-        return X, y, m, theta
+        # The family's draws and numbers (see GLMModel._draw), keeping the means for the fit.
+        u = rng.random((m,) + np.broadcast_shapes(shape, theta.shape[1:]))
+        mu = glm._expit(glm.linear_predictor(X, -theta), out="negated")
+        return X, (u < mu).astype(float), m, theta, mu
 
     def fit(self, real, synthetic, w):
-        parts, start, size = _weighted_parts(real, synthetic, w, self.coef.size)
+        parts, start, size, means = _weighted_parts(real, synthetic, w, self.coef.size)
         return _newton_fit(glm.family("logistic"), parts, start, self.tol, self.max_iter,
-                           penalty=self._penalty(size))
+                           penalty=self._penalty(size), start_means=means)
 
     def evaluate(self, state):
         theta, failed = state
