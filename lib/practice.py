@@ -769,11 +769,12 @@ def rare_mass(probs, true_probs, rare_below):
     return retained, lost
 
 
-def collapse_report(heldout_loglik, spread=None, rare=None, window: int = 5, tolerance: float = 0.05,
+def collapse_report(heldout_loglik=None, spread=None, rare=None, window: int = 5, tolerance: float = 0.05,
                     loglik_reference=None, spread_reference=None):
     """Read one run for collapse: the mean of its last ``window`` generations against a reference.
 
-    ``heldout_loglik`` (T + 1,): the mean held-out real log-likelihood of each generation's fit;
+    Give at least one series. ``heldout_loglik`` (T + 1,): the mean held-out real log-likelihood
+    of each generation's fit;
     ``spread`` (optional, T + 1): a fitted spread (variance, tail mass); ``rare`` (optional,
     T + 1): the mass kept by rare categories over their mass in real data (:func:`rare_mass`,
     reference 1). The references are the real data's own values (the log-likelihood of a fit to
@@ -792,15 +793,19 @@ def collapse_report(heldout_loglik, spread=None, rare=None, window: int = 5, tol
     """
     win = validate.positive_int(window, "window")
     tol = validate.non_negative(tolerance, "tolerance")
-    series = {"loglik": validate._finite_array(heldout_loglik, "heldout_loglik")}
-    for name, val in (("spread", spread), ("rare", rare)):
+    series = {}
+    for name, arg, val in (("loglik", "heldout_loglik", heldout_loglik), ("spread", "spread", spread),
+                           ("rare", "rare", rare)):
         if val is not None:
-            series[name] = validate._finite_array(val, name)
-    T1 = series["loglik"].shape[0] if series["loglik"].ndim == 1 else -1
+            series[name] = validate._finite_array(val, arg)
+    if not series:
+        raise ValueError("give at least one of heldout_loglik, spread and rare")
+    first = next(iter(series.values()))
+    T1 = first.shape[0] if first.ndim == 1 else -1
     for name, s in series.items():
         if s.ndim != 1 or s.shape[0] != T1:
-            raise ValueError(f"{'heldout_loglik' if name == 'loglik' else name} must be a 1-D series of the same length "
-                             f"as heldout_loglik, got shape {s.shape}")
+            raise ValueError(f"{'heldout_loglik' if name == 'loglik' else name} must be a 1-D series, all of the same "
+                             f"length, got shape {s.shape}")
     if T1 < 2 * win:
         raise ValueError(f"window must be at most half the run ({T1} generations), got {window!r}")
     ref = {name: s[:win].mean() for name, s in series.items()}
@@ -810,12 +815,14 @@ def collapse_report(heldout_loglik, spread=None, rare=None, window: int = 5, tol
     if spread_reference is not None:
         ref["spread"] = float(validate.ratio(spread_reference, "spread_reference"))
     late = {name: s[-win:].mean() for name, s in series.items()}
-    out = {"loglik_drop": float(ref["loglik"] - late["loglik"]), "spread_ratio": None, "rare_ratio": None}
+    out = {"loglik_drop": float(ref["loglik"] - late["loglik"]) if "loglik" in series else None,
+           "spread_ratio": None, "rare_ratio": None}
     for name in ("spread", "rare"):
         if name in series:
             if ref[name] <= 0:
                 raise ValueError(f"{name} must be positive in the first generations")
             out[f"{name}_ratio"] = float(late[name] / ref[name])
     ratios = [r for r in (out["spread_ratio"], out["rare_ratio"]) if r is not None]
-    out["collapsing"] = bool(out["loglik_drop"] > tol or any(r < 1 - tol for r in ratios))
+    dropped = out["loglik_drop"] is not None and out["loglik_drop"] > tol
+    out["collapsing"] = bool(dropped or any(r < 1 - tol for r in ratios))
     return out

@@ -245,6 +245,11 @@ def test_diagnostics():
     assert not stable["collapsing"] and stable["loglik_drop"] == 0
     falling = practice.collapse_report(np.linspace(-1.4, -1.6, 20), spread=np.linspace(1, 0.5, 20))
     assert falling["collapsing"] and falling["spread_ratio"] < 0.6
+    rare_only = practice.collapse_report(rare=np.full(12, 0.6), window=3)
+    assert rare_only["collapsing"] and rare_only["rare_ratio"] == pytest.approx(0.6) and rare_only["loglik_drop"] is None
+    ref = practice.collapse_report(np.full(12, -1.5), spread=np.full(12, 0.8), window=3, loglik_reference=-1.4,
+                                   spread_reference=1.0)
+    assert ref["loglik_drop"] == pytest.approx(0.1) and ref["spread_ratio"] == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize("call, name", [
@@ -277,6 +282,8 @@ def test_diagnostics():
     (lambda: practice.rare_mass([0.5, 0.5], [0.5, 0.5], 0.1), "rare_below"),
     (lambda: practice.collapse_report([1.0, 2.0], window=2), "window"),
     (lambda: practice.collapse_report(np.ones(10), spread=np.ones(9)), "spread"),
+    (lambda: practice.collapse_report(), "heldout_loglik"),
+    (lambda: practice.collapse_report(np.ones(10), spread_reference=0.0), "spread_reference"),
 ])
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
