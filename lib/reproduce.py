@@ -381,7 +381,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("figure", choices=sorted(FIGURES), help="which figure to reproduce")
     p.add_argument("--reps", type=_int_at_least(2), default=None, metavar="N",
                    help="replications (default: the paper's, 1000 or 2000; at least 2)")
-    p.add_argument("--out", type=Path, default=Path("reproduction"), metavar="DIR",
+    p.add_argument("--out", type=_folder, default=Path("reproduction"), metavar="DIR",
                    help="output folder for FIGURE.csv, FIGURE.png and the manifest FIGURE.json (created; default: ./reproduction)")
     p.add_argument("--workers", type=_int_at_least(1), default=os.cpu_count() or 1, metavar="K",
                    help="local worker processes (default: the number of cores)")
@@ -404,6 +404,12 @@ _DESCRIPTIONS = {
     "fig9": "naive pooling against the optimal weight for k = n/m from 0.01 to 0.19",
     "fig10": "UCI Adult: three categorical distributions and a logistic regression, n = m = 500",
 }
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name; give one, for example --out results")
+    return Path(text)
 
 
 def _positive_seconds(text: str) -> float:

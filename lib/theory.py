@@ -292,6 +292,6 @@ def gaussian_mean_error(w, n, m, t, trace_cov=1.0):
     w_ = validate.weights(w)
     n_ = validate.sample_size(n, "n")
     m_ = validate.sample_size(m, "m")
-    tr = float(validate.ratio(trace_cov, "trace_cov"))
+    tr = validate.positive(trace_cov, "trace_cov")
     values = _gaussian_mean_error_fn()(*np.broadcast_arrays(w_, n_, m_, _generation(t)))
     return _float_or_array(tr * np.asarray(values, dtype=float))

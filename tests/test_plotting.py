@@ -23,3 +23,9 @@ def test_mc_points_bars_and_floor():
     assert np.allclose(clipped[:, 0], [0.3, 10 - 1.959963984540054])  # only the first bar hits the floor
     assert np.allclose(clipped[:, 1], plain[:, 1])
     plt.close(fig)
+
+
+def test_error_bars_are_95_percent_normal_intervals():
+    from scipy.stats import norm
+
+    assert plotting.Z95 == norm.ppf(0.975)  # not 1.96, not 2

@@ -37,6 +37,8 @@ def test_help_explains_every_option():
     (["fig8", "--seed", "-3"], "must be at least 0"),
     (["fig8", "--scheduler", "localhost"], "expected an address such as tcp://host:8786"),
     (["fig8", "--colour", "red"], "unrecognized arguments: --colour red"),
+    (["fig8", "--out", ""], "an empty folder name"),
+    (["fig8", "--scheduler-timeout", "0"], "must be a positive number of seconds"),
 ])
 def test_bad_options_exit_with_a_message(args, message, capsys):
     # In process (argparse exits before any work); the subprocess test below covers the real exit.

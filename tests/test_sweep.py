@@ -30,7 +30,7 @@ CASES = [
     (theory.naive_error, dict(k=1.0), dict(k=K_BAD)),
     (theory.finite_error, dict(w=0.5, k=1.0, t=3), dict(w=W_BAD, k=K_BAD, t=T_BAD)),
     (theory.window_error, dict(w=0.5, k=1.0, start=2, stop=5), dict(w=W_BAD, k=K_BAD, start=T_BAD, stop=T_BAD)),
-    (theory.gaussian_mean_error, dict(w=0.5, n=10, m=10, t=3, trace_cov=1.0), dict(w=W_BAD, n=N_BAD, m=N_BAD, t=T_BAD, trace_cov=POS_BAD)),
+    (theory.gaussian_mean_error, dict(w=0.5, n=10, m=10, t=3, trace_cov=1.0), dict(w=W_BAD, n=N_BAD, m=N_BAD, t=T_BAD, trace_cov=POS_BAD + [[1.0, 2.0]])),
     (ct.covariance_error_path, dict(w=0.5, n=10, m=10, T=5, cov=COV3), dict(w=W_BAD, n=N_BAD, m=N_BAD, T=T_BAD, cov=COV_BAD)),
     (ct.covariance_limit, dict(w=0.5, n=10, m=10, cov=COV3), dict(w=W_BAD, n=N_BAD, m=N_BAD, cov=COV_BAD)),
     (ct.covariance_optimal_weight, dict(n=10, m=10, cov=COV3), dict(n=N_BAD, m=N_BAD, cov=COV_BAD)),

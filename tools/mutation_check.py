@@ -84,6 +84,13 @@ MUTANTS = [
      'return {"fresh": 1.0, "naive": n_ / (n_ + m_), "optimal": float(optimal_weight(n_ / m_))}[regime]',
      'return {"fresh": 1.0, "naive": n_ / (n_ + m_), "optimal": float(optimal_weight(m_ / n_))}[regime]',
      ["test_regimes.py"]),
+    ("figures: bootstrap interval level", "paper_figures.py",
+     "return float(best), (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))",
+     "return float(best), (float(np.quantile(draws, 0.25)), float(np.quantile(draws, 0.75)))",
+     ["test_paper_figures.py"]),
+    ("plotting: 95% bar multiplier", "plotting.py", "Z95 = 1.959963984540054", "Z95 = 1.96", ["test_plotting.py"]),
+    ("reproduce: manifest row check", "reproduce.py", "    if rows != expected_rows:", "    if rows < 0:",
+     ["test_reproduce.py"]),
 ]
 
 
