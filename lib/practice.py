@@ -374,8 +374,7 @@ def sgd_limit_expr(scheme: str):
     :func:`sgd_noise_expr`; that is V(w, k) + s / (w (2 - w))."""
     e = sp.Symbol("e", positive=True)
     s = sgd_noise_expr(scheme)
-    (sol,) = sp.solve(sp.Eq(e, (1 - w) ** 2 * e + w**2 + k * (1 - w) ** 2 + s), e)
-    return sol
+    return _linear_fixed_point((1 - w) ** 2 * e + w**2 + k * (1 - w) ** 2 + s, e)
 
 
 @lru_cache(maxsize=None)
@@ -485,9 +484,18 @@ def variance_limit_expr():
     M1, M2 = sp.symbols("M1 M2", positive=True)
     Ea2 = 1 + 2 / (n_s - 1)
     Eb2 = 1 + (kappa - (m_s - 3) / (m_s - 1)) / m_s
-    (m1,) = sp.solve(sp.Eq(M1, w + (1 - w) * lam * M1), M1)
-    (m2,) = sp.solve(sp.Eq(M2, w**2 * Ea2 + 2 * w * (1 - w) * lam * m1 + (1 - w) ** 2 * lam**2 * Eb2 * M2), M2)
+    m1 = _linear_fixed_point(w + (1 - w) * lam * M1, M1)
+    m2 = _linear_fixed_point(w**2 * Ea2 + 2 * w * (1 - w) * lam * m1 + (1 - w) ** 2 * lam**2 * Eb2 * M2, M2)
     return (m2 - 2 * m1 + 1) * (n_s - 1) / 2
+
+
+def _linear_fixed_point(rhs, x):
+    """The solution of x = rhs for rhs = a + b x linear in x: a / (1 - b), with a and b read off by
+    SymPy (much faster than ``sp.solve`` on these long expressions)."""
+    b = sp.diff(rhs, x)
+    if sp.diff(b, x) != 0:
+        raise AssertionError("the recursion is not linear in its unknown")
+    return rhs.subs(x, 0) / (1 - b)
 
 
 @lru_cache(maxsize=None)
