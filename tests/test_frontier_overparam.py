@@ -261,3 +261,34 @@ def test_fixed_labels_loop_matches_exact_path(lam, sampler):
         assert np.all(np.abs(mc - wrong) / se > 3), "a 2% error would go unnoticed"
     with pytest.raises(ValueError, match="fresh_real"):
         op.FixedDesignRidgeModel(X, beta, fresh_real=1)
+
+
+def test_redrawn_design_theory_against_simulation_and_algebra():
+    import sympy as sp
+    from lib.theory import w
+    # the stationary expression is the fixed point of the step, and the path converges to it
+    m_prev = sp.Symbol("m_{t-1}", nonnegative=True)
+    stat = ot.redrawn_stationary_expr()
+    assert sp.simplify(ot.redrawn_step_expr().subs(m_prev, stat) - stat) == 0
+    assert ot.redrawn_risk_path(0.4, 10, 40, 2.0, 1.3, 200)[-1] == pytest.approx(
+        ot.redrawn_stationary_risk(0.4, 10, 40, 2.0, 1.3), rel=1e-12)
+    # E tr((X X')^{-1}) = n / (p - n - 1), by brute force
+    rng = np.random.default_rng(18)
+    X = rng.standard_normal((20000, 6, 15))
+    tr = np.trace(np.linalg.inv(X @ np.swapaxes(X, 1, 2)), axis1=1, axis2=2)
+    assert abs(tr.mean() - 6 / 8) < 5 * tr.std() / np.sqrt(tr.size)
+    # the loop itself, sample by sample
+    n, p, T, R = 12, 36, 12, 6000
+    beta = rng.standard_normal(p)
+    beta *= 1.5 / np.linalg.norm(beta)
+    ws = np.array([0.3, 0.618, 1.0])
+    e = op.simulate_redrawn(rng, n, p, beta, 1.0, ws, T, R)
+    exact = ot.redrawn_risk_path(ws, n, p, 2.25, 1.0, T)
+    for t in (0, 2, T):
+        mc, se = e[t].mean(axis=-1), e[t].std(axis=-1, ddof=1) / np.sqrt(R)
+        assert_mc_matches(mc, se, exact[t], f"redrawn designs, t={t}")
+        assert np.all(np.abs(mc - 1.02 * exact[t]) / se > 3) and np.all(np.abs(mc - 0.98 * exact[t]) / se > 3)
+    with pytest.raises(ValueError, match="p must exceed"):
+        ot.redrawn_risk_path(0.5, 10, 11, 1.0, 1.0, 3)
+    with pytest.raises(ValueError, match="p must"):
+        op.simulate_redrawn(rng, 5, 0, np.ones(1), 1.0, [0.5], 2, 3)

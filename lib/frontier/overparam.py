@@ -27,7 +27,7 @@ import numpy as np
 from .. import batched, validate
 from .overparam_theory import _design, require_full_rank
 
-__all__ = ["gaussian_design", "ar1_covariance", "fit_weighted", "FixedDesignRidgeModel"]
+__all__ = ["gaussian_design", "ar1_covariance", "fit_weighted", "FixedDesignRidgeModel", "simulate_redrawn"]
 
 
 def ar1_covariance(p, rho):
@@ -211,3 +211,50 @@ class FixedDesignRidgeModel:
             state = state[0]
         err = np.sum((state - self._truth(state.ndim - 1)) ** 2, axis=0)
         return {"coef": err + self._null_bias if self.sampler == "suffstat" else err}
+
+
+def simulate_redrawn(rng, n, p, beta, sigma, w, T, replications):
+    """Min-norm interpolation in the weighted loop with a new design at every generation (the
+    v2 setting of Garg et al.): X_t with iid N(0, 1) entries, used for the real labels
+    X_t beta + eps_t and the synthetic labels X_t b_{t-1} + eps~_t alike, and
+    b_t = X_t^+ (w y_t + (1 - w) y~_t). Returns |b_t - beta|^2 of shape (T + 1, W, R) for the
+    weights ``w`` (shape (W,)); generation 0 is the fit on real labels. Every replication and
+    generation draws its own design; all weights share it (common random numbers).
+
+    Examples
+    --------
+    >>> simulate_redrawn(np.random.default_rng(0), 5, 12, np.ones(12), 1.0, [0.5, 1.0], 3, 4).shape
+    (4, 2, 4)
+    """
+    n = validate.sample_size(n, "n")
+    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+        raise ValueError(f"p must be an integer >= 1 (the number of covariates), got {p!r}")
+    if p < n:
+        raise ValueError(f"p must be >= n for min-norm interpolation, got p = {p}, n = {n}")
+    beta = validate.mean_vector(beta, "beta")
+    if beta.size != p:
+        raise ValueError(f"beta must have p = {p} entries, got {beta.size}")
+    sd = float(validate.ratio(sigma, "sigma"))
+    wv = np.atleast_1d(validate.weights(w)).astype(float)
+    T = validate.positive_int(T, "T")
+    R = validate.sample_size(replications, "replications", 2, " (standard errors need two)")
+    out = np.empty((T + 1, wv.size, R))
+
+    def pinv_apply(X, y):
+        # X (R, n, p), y (..., R, n): X'(XX')^{-1} y for every replication, one inverse per design
+        G_inv = np.linalg.inv(X @ np.swapaxes(X, 1, 2))  # (R, n, n)
+        z = np.einsum("rmn,...rn->...rm", G_inv, y)
+        return np.einsum("rnp,...rn->...rp", X, z)
+
+    X = rng.standard_normal((R, n, p))
+    b = pinv_apply(X, X @ beta + sd * rng.standard_normal((R, n)))  # (R, p)
+    b = np.broadcast_to(b, (wv.size, R, p)).copy()
+    out[0] = np.sum((b - beta) ** 2, axis=-1)
+    W = wv[:, None, None]
+    for t in range(1, T + 1):
+        X = rng.standard_normal((R, n, p))
+        y = X @ beta + sd * rng.standard_normal((R, n))  # (R, n), shared by the weights
+        y_syn = np.einsum("rnp,wrp->wrn", X, b) + sd * rng.standard_normal((wv.size, R, n))
+        b = pinv_apply(X, W * y[None] + (1 - W) * y_syn)
+        out[t] = np.sum((b - beta) ** 2, axis=-1)
+    return out

@@ -46,6 +46,7 @@ __all__ = [
     "clean_spectrum", "design_spectrum", "direction_risk", "ridge_stationary_risk",
     "ridge_risk_path", "ridge_optimal_weight", "minnorm_stationary_risk", "minnorm_risk_parts",
     "require_full_rank", "ridge_optimal_weight_map", "fixed_labels_risk_expr", "fixed_labels_risk_path",
+    "redrawn_step_expr", "redrawn_stationary_expr", "redrawn_risk_path", "redrawn_stationary_risk",
 ]
 
 a = sp.Symbol("a", nonnegative=True)  # shrinkage d / (d + lambda) of one eigen-direction, in [0, 1]
@@ -450,3 +451,76 @@ def fixed_labels_risk_path(w, d_values, lam, beta2, sigma, n_rows, T):
         eta = (1 - W) ** 2 * av**2 * eta + (1 - W) ** 2 * si
         out[t] = ((alpha_t * av - 1) ** 2 * b2 + alpha_t**2 * si + eta).sum(axis=-1)
     return out
+
+
+# --- v2 setting: covariates redrawn every generation (isotropic Gaussian) ----------------------
+
+gamma = sp.Symbol("gamma", positive=True)  # n / p, the share of directions one design learns
+B = sp.Symbol("B", nonnegative=True)  # |beta|^2
+c_noise = sp.Symbol("c", nonnegative=True)  # sigma^2 E tr((X X')^{-1}) = sigma^2 n / (p - n - 1)
+
+
+def redrawn_step_expr():
+    """E|e_t|^2 from E|e_{t-1}|^2 when every generation draws a new design X_t (n x p, p > n + 1,
+    iid N(0, 1) entries), used for its real and its synthetic labels alike. With P_t the
+    projection on the row space of X_t, e_t = (1 - w) P_t e_{t-1} - (I - P_t) beta + X_t^+ noise;
+    P_t is independent of e_{t-1} with E P_t = gamma I, P_t (I - P_t) = 0, and
+    E|X_t^+ eps|^2 = sigma^2 n / (p - n - 1) (the inverse-Wishart mean), so
+    m_t = (1 - w)^2 gamma m_{t-1} + (1 - gamma) |beta|^2 + (w^2 + (1 - w)^2) c."""
+    m_prev = sp.Symbol("m_{t-1}", nonnegative=True)
+    return (1 - w) ** 2 * gamma * m_prev + (1 - gamma) * B + (w**2 + (1 - w) ** 2) * c_noise
+
+
+@lru_cache(maxsize=None)
+def redrawn_stationary_expr():
+    """The fixed point of :func:`redrawn_step_expr`."""
+    m_ = sp.Symbol("m", nonnegative=True)
+    step = redrawn_step_expr().subs(sp.Symbol("m_{t-1}", nonnegative=True), m_)
+    (sol,) = sp.solve(sp.Eq(m_, step), m_)
+    return sp.factor(sol)
+
+
+def _redrawn_args(n_rows, p, beta_norm2, sigma):
+    nv = validate.sample_size(n_rows, "n")
+    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+        raise ValueError(f"p must be an integer >= 1 (the number of covariates), got {p!r}")
+    if p <= nv + 1:
+        raise ValueError(f"p must exceed n + 1 for redrawn designs (E tr((XX')^-1) is finite), got p = {p}, n = {nv}")
+    b = validate.non_negative(beta_norm2, "beta_norm2")
+    sv = float(validate.ratio(sigma, "sigma"))
+    return nv / p, b, sv**2 * nv / (p - nv - 1)
+
+
+def redrawn_risk_path(w, n_rows, p, beta_norm2, sigma, T):
+    """Exact E|b_t - beta|^2, t = 0..T, of min-norm interpolation when the isotropic Gaussian
+    design is redrawn every generation (:func:`redrawn_step_expr`), from m_0 = (1 - gamma)|beta|^2
+    + c. Shape (T + 1,) + shape of w.
+
+    Examples
+    --------
+    >>> float(redrawn_risk_path(1.0, 10, 40, 0.0, 1.0, 3)[-1])   # one fit: n / (p - n - 1)
+    0.3448275862068966
+    """
+    wv = np.asarray(validate.weights(w), dtype=float)
+    g, b, c = _redrawn_args(n_rows, p, beta_norm2, sigma)
+    T = validate.positive_int(T, "T")
+    out = np.empty((T + 1,) + wv.shape)
+    out[0] = (1 - g) * b + c
+    for t in range(1, T + 1):
+        out[t] = (1 - wv) ** 2 * g * out[t - 1] + (1 - g) * b + (wv**2 + (1 - wv) ** 2) * c
+    return out
+
+
+def redrawn_stationary_risk(w, n_rows, p, beta_norm2, sigma):
+    """The limit of :func:`redrawn_risk_path`: ((1 - gamma)|beta|^2 + (w^2 + (1 - w)^2) c) /
+    (1 - (1 - w)^2 gamma).
+
+    Examples
+    --------
+    >>> round(float(redrawn_stationary_risk(0.5, 10, 40, 0.0, 1.0)), 6)
+    0.183908
+    """
+    wv = np.asarray(validate.weights(w), dtype=float)
+    g, b, c = _redrawn_args(n_rows, p, beta_norm2, sigma)
+    out = ((1 - g) * b + (wv**2 + (1 - wv) ** 2) * c) / (1 - (1 - wv) ** 2 * g)
+    return float(out) if out.ndim == 0 else out
