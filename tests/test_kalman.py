@@ -60,3 +60,31 @@ def test_engine_schedules():
         lib.run_loop(model, np.full((4, 2), 1.5), 10, 10, 4, 6)
     with pytest.raises(ValueError, match=r"\bk\b"):
         kalman.optimal_schedule(-1.0, 5)
+
+
+def test_drift_gain_and_steady_state():
+    e_prev, k, q = kalman.e_prev, theory.k, kalman.q
+    assert sp.simplify(kalman.drift_gain_expr() - (e_prev + k + q) / (e_prev + k + q + 1)) == 0
+    K, e = kalman.drift_steady_state()
+    assert sp.simplify(K - theory.optimal_weight_expr().subs(k, k + q)) == 0
+    assert sp.simplify(e - K) == 0
+    # Brute force: iterate the drifting recursion at the steady gain, and minimise its limit on a grid.
+    for kk, qq in [(1.0, 0.0), (0.2, 0.5), (3.0, 2.0)]:
+        grid = np.linspace(0.01, 1.0, 991)
+        err = np.ones_like(grid)
+        for _ in range(5000):
+            err = (1 - grid) ** 2 * (err + qq) + grid**2 + kk * (1 - grid) ** 2
+        np.testing.assert_allclose(kalman.drift_limiting_error(grid, kk, qq), err, rtol=1e-9)
+        assert kalman.drift_optimal_weight(kk, qq) == pytest.approx(grid[np.argmin(err)], abs=1e-3)
+        assert kalman.drift_optimal_weight(kk, qq) == pytest.approx(lib.optimal_weight(kk + qq), rel=1e-12)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: kalman.drift_optimal_weight(1.0, -0.1), "q"),
+    (lambda: kalman.drift_optimal_weight(0.0, 0.1), "k"),
+    (lambda: kalman.drift_limiting_error(0.0, 1.0, 0.1), "w"),
+    (lambda: kalman.drift_limiting_error(0.5, 1.0, True), "q"),
+])
+def test_drift_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
