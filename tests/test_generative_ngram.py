@@ -136,6 +136,8 @@ def test_expected_counts_of_an_acyclic_chain_are_its_counts():
     words = ["ab", "ac", "bc", "abc"]
     model = ngram.NgramModel(words, ["ab"], alpha=1.0)
     np.testing.assert_allclose(ngram.expected_counts(model.corpus_probs, 5), model.corpus_counts, atol=1e-14)
+    tri = ngram.NgramModel(words + ["cab"], ["ab"], order=3, alpha=1.0)
+    np.testing.assert_allclose(ngram.expected_counts(tri.corpus_probs, 5), tri.corpus_counts, atol=1e-14)
     # Cut at 2 letters: b ends as the first letter with P(b $ | b) = 1/3 after P(^ b) = 1/4, and
     # always as the second letter, reached by a b with probability 3/4 * 2/3: 1/12 + 1/2.
     cut = ngram.expected_counts(model.corpus_probs, 2).reshape(V, V)

@@ -193,11 +193,11 @@ def temper(probs: np.ndarray, tau: float = 1.0, top_k: int | None = None) -> np.
 class _Sampler:
     """Inverse-CDF sampling from many categorical rows at once, with a guide table.
 
-    Row r has cumulative probabilities ``cdf[r]``; a draw is ``#{i: cdf_i < u}`` for u uniform on
-    (0, 1]. The guide table splits (0, 1] into 256 buckets: where no cumulative value falls in a
-    bucket, every u in it gives the same symbol, read from the table (one byte); the few draws in
-    a bucket that holds a jump are resolved by the full comparison. Exact, since u * 256 is exact
-    in floating point.
+    Row r has cumulative probabilities ``cdf[r]``; a draw is ``#{i: cdf_i <= u}`` for u uniform on
+    [0, 1) (a symbol of probability 0 is never drawn). The guide table splits [0, 1) into 256
+    buckets: where no cumulative value falls in a bucket, every u in it gives the same symbol,
+    read from the table (one byte); the few draws in a bucket that holds a jump are resolved by
+    the full comparison. Exact, since u * 256 is exact in floating point.
     """
 
     def __init__(self, probs: np.ndarray):
@@ -205,26 +205,28 @@ class _Sampler:
         self.cdf = np.cumsum(probs.reshape(-1, V), axis=-1)
         self.cdf[:, -1] = 1.0
         rows = self.cdf.shape[0]
-        # cdf_i lies in bucket key_i - 1 = (key_i - 1, key_i] / 256 (key 0: cdf_i = 0). Keys are
-        # sorted in each row, so #{i: cdf_i <= j / 256} = #{i: key_i <= j} is a running maximum of
-        # i + 1 placed at key_i (the last i of each run of equal keys).
-        key = np.ceil(self.cdf[:, :-1] * _GUIDE).astype(np.int64)
+        # cdf_i lies in bucket key_i = floor(256 cdf_i). In a bucket j that holds no key,
+        # #{i: cdf_i <= u} = #{i: key_i < j} for every u in it, a running maximum of i + 1 placed
+        # at key_i + 1 (the last i of each run of equal keys; keys are sorted in each row).
+        key = np.floor(self.cdf[:, :-1] * _GUIDE).astype(np.int64)
         last = np.ones(key.shape, dtype=bool)
         last[:, :-1] = key[:, :-1] != key[:, 1:]
         r, i = np.nonzero(last)
-        mark = np.zeros((rows, _GUIDE + 1), dtype=np.uint8)
-        mark[r, key[r, i]] = i + 1
+        mark = np.zeros((rows, _GUIDE + 2), dtype=np.uint8)  # key 256: cdf_i = 1 before the last symbol
+        mark[r, key[r, i] + 1] = i + 1
         base = np.maximum.accumulate(mark, axis=1)[:, :_GUIDE]
         hard = np.zeros((rows, _GUIDE + 1), dtype=bool)
-        hard[r, key[r, i]] = True  # bucket key - 1 holds a jump: resolve those draws in full
-        self.table = np.where(hard[:, 1:], np.uint8(255), base)
+        hard[r, key[r, i]] = True  # bucket key_i holds a jump: resolve those draws in full
+        self.table = np.where(hard[:, :_GUIDE], np.uint8(255), base).ravel()
 
     def draw(self, rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
-        u = 1.0 - rng.random(rows.size)
-        sym = self.table[rows, np.ceil(u * _GUIDE).astype(np.int64) - 1].astype(np.int64)
+        # u = (53 random bits) / 2^53, as numpy makes its doubles; its bucket is the top 8 bits.
+        bits = rng.bit_generator.random_raw(rows.size) >> np.uint64(11)
+        sym = self.table[rows * _GUIDE + (bits >> np.uint64(45)).astype(np.int64)]
         hard = np.flatnonzero(sym == 255)
         if hard.size:
-            sym[hard] = np.sum(self.cdf[rows[hard]] < u[hard, None], axis=1)
+            u = bits[hard].astype(float) * 2.0 ** -53
+            sym[hard] = np.sum(self.cdf[rows[hard]] <= u[:, None], axis=1)
         return sym
 
 
@@ -233,26 +235,27 @@ def _sample(rng, probs, m, max_len, record=False):
     (B, V**q) and, if ``record``, the symbols (B, m, max_len + 1) (0 after the end)."""
     B, ctx_size, V = probs.shape
     sampler = _Sampler(probs)
-    row = np.repeat(np.arange(B, dtype=np.int64) * ctx_size, m)  # batch * ctx_size + context
+    base = np.repeat(np.arange(B, dtype=np.int64) * ctx_size, m)  # batch * ctx_size
+    ctx = np.zeros(B * m, dtype=np.int64)
     word = np.arange(B * m) if record else None
     found = []
     symbols = np.zeros((B * m, max_len + 1), dtype=np.int8) if record else None
     for step in range(max_len + 1):
+        row = base + ctx
         if step < max_len:
             sym = sampler.draw(rng, row)
         else:
-            sym = np.zeros(row.size, dtype=np.int64)  # cut at max_len letters: the word ends
+            sym = np.zeros(row.size, dtype=np.uint8)  # cut at max_len letters: the word ends
         found.append(row * V + sym)
         if record:
             symbols[word, step] = sym
         go = np.flatnonzero(sym)
         if go.size == 0:
             break
-        row, sym = row[go], sym[go]
+        base, sym = base[go], sym[go]
         if record:
             word = word[go]
-        ctx = row % ctx_size
-        row += (ctx * V + sym) % ctx_size - ctx
+        ctx = sym.astype(np.int64) if ctx_size == V else (ctx[go] * V + sym) % ctx_size
     counts = np.bincount(np.concatenate(found), minlength=B * ctx_size * V).reshape(B, ctx_size * V)
     return counts.astype(float), (None if symbols is None else symbols.reshape(B, m, max_len + 1))
 
@@ -299,14 +302,20 @@ def expected_counts(probs: np.ndarray, max_len: int) -> np.ndarray:
     hi = V if ctx_size > 1 else 1  # context = (oldest symbol, the rest); the next is (the rest, symbol)
     lo = ctx_size // hi
     p4 = p.reshape(*batch, hi, lo, V)
-    v = np.zeros((*batch, hi, lo))
-    v[..., 0, 0] = 1.0  # every word starts in the all-boundary context
+    pt = np.swapaxes(p4, -3, -2)  # (..., lo, hi, V): one matrix product per lo below
+    v = np.zeros((*batch, lo, 1, hi))  # occupancy of context (hi, lo), stored by lo
+    v[..., 0, 0, 0] = 1.0  # every word starts in the all-boundary context
     visits = np.zeros_like(v)  # expected visits of each context before step max_len
     for step in range(max_len):
         visits += v
-        nxt = np.einsum("...hl,...hlc->...lc", v, p4)  # flow into context (lo, symbol)
+        nxt = v @ pt  # (..., lo, 1, V): flow into context (lo, symbol)
         nxt[..., 0] = 0.0  # symbol 0 ends the word
-        v = nxt.sum(axis=(-2, -1))[..., None, None] if ctx_size == 1 else nxt.reshape(*batch, hi, lo)
+        if ctx_size == 1:
+            v = nxt.sum(axis=-1, keepdims=True)
+        else:
+            v = np.swapaxes(nxt.reshape(*batch, hi, lo), -2, -1)[..., None, :]
+    visits = np.swapaxes(visits[..., 0, :], -2, -1)  # (..., hi, lo)
+    v = np.swapaxes(v[..., 0, :], -2, -1)
     total = visits[..., None] * p4
     total[..., 0] += v  # cut at max_len letters: the remaining words end there
     return total.reshape(*batch, ctx_size * V)
@@ -553,6 +562,7 @@ def count_limit_expr():
     return sp.factor(sp.simplify((fixed / (sigma2 / theory.n)).subs(theory.m, theory.n / theory.k)))
 
 
+@lru_cache(maxsize=None)
 def flow_unbiasedness_expr():
     """Two letters a, b and the boundary 0, bigram counts C[i, j] per word that satisfy flow
     conservation (each letter entered as often as left, one start per word). The chain
