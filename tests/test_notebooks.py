@@ -34,7 +34,7 @@ SMALL = {
     "kalman": dict(k_values=[0.05, 1.0], horizon=10, replications=300),
     "regimes": dict(n=20, m=20, generations=10, replications=300, k_grid_size=9),
     "frontier_overparam": dict(generations=20, window_start=10, replications=200, map_n=60,
-                               map_p=120, map_size=8),
+                               map_p=120, map_size=8, redrawn_generations=6, redrawn_replications=200),
     "frontier_blind": dict(T_exact=5000, T_mc=40, replications=3000, alpha_grid_size=8, T_pool=30,
                            pool_replications=3000),
     "practice": dict(checks=[[1.0, 4.0]], generations=30, window_start=15, replications=300, sgd_generations=6,

@@ -242,9 +242,9 @@ def simulate_redrawn(rng, n, p, beta, sigma, w, T, replications):
 
     def pinv_apply(X, y):
         # X (R, n, p), y (..., R, n): X'(XX')^{-1} y for every replication, one inverse per design
-        G_inv = np.linalg.inv(X @ np.swapaxes(X, 1, 2))  # (R, n, n)
-        z = np.einsum("rmn,...rn->...rm", G_inv, y)
-        return np.einsum("rnp,...rn->...rp", X, z)
+        Xt = np.swapaxes(X, 1, 2)  # (R, p, n)
+        G_inv = np.linalg.inv(X @ Xt)  # (R, n, n)
+        return (Xt @ (G_inv @ y[..., None]))[..., 0]
 
     X = rng.standard_normal((R, n, p))
     b = pinv_apply(X, X @ beta + sd * rng.standard_normal((R, n)))  # (R, p)
@@ -254,7 +254,7 @@ def simulate_redrawn(rng, n, p, beta, sigma, w, T, replications):
     for t in range(1, T + 1):
         X = rng.standard_normal((R, n, p))
         y = X @ beta + sd * rng.standard_normal((R, n))  # (R, n), shared by the weights
-        y_syn = np.einsum("rnp,wrp->wrn", X, b) + sd * rng.standard_normal((wv.size, R, n))
+        y_syn = (X @ b[..., None])[..., 0] + sd * rng.standard_normal((wv.size, R, n))
         b = pinv_apply(X, W * y[None] + (1 - W) * y_syn)
         out[t] = np.sum((b - beta) ** 2, axis=-1)
     return out

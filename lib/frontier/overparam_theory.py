@@ -345,7 +345,7 @@ def minnorm_stationary_risk(w, X, beta, sigma):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def ridge_optimal_weight_map(d_values, lams, snrs, sigma, n_rows, grid: int = 401, iterations: int = 60):
+def ridge_optimal_weight_map(d_values, lams, snrs, sigma, n_rows, grid: int = 401, iterations: int = 40):
     """w* of :func:`ridge_optimal_weight` for an isotropic prior on beta, for every penalty in
     ``lams`` (each >= 0) and signal-to-noise ratio in ``snrs`` (|beta|^2 / sigma^2, each > 0):
     shape (len(lams), len(snrs)). Each direction then has E beta_i^2 = snr sigma^2 / p, so the
