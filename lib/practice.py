@@ -13,7 +13,7 @@ Relative units throughout: errors are divided by the one-shot error of a fit on 
 * Recommendation: :func:`recommend_weight` (w*(k), or the optimum of the general recursion
   :func:`loop_step_expr` when options are given), :func:`sample_weights`,
   :func:`misjudged_excess`.
-* The general recursion (exact for the Gaussian mean), eq. (practice-step):
+* The general recursion (exact for the Gaussian mean), eq. (eq-practice-step) of the chapter:
   e_t = (1 - a w)^2 (e_{t-1} + q) + alpha^2 w^2 (1 - pi + pi rho) + alpha^2 (1 - w)^2 k rho d,
   a = alpha (1 - pi), with alpha the step fraction of a warm-started fine-tune
   (:func:`step_fraction`), pi the contamination of the real pool by samples of the previous fit,
@@ -89,7 +89,7 @@ def recommend_weight(n_real: int, n_synthetic: int, *, step_fraction=1.0, contam
 
     Without options it is w*(n_real / n_synthetic) (1/phi when n_real = n_synthetic), for
     loss = w * mean(real losses) + (1 - w) * mean(synthetic losses). The options relax one
-    assumption each, as in eq. (practice-step) of the module docstring: ``step_fraction`` alpha
+    assumption each, as in eq. (eq-practice-step) of the module docstring: ``step_fraction`` alpha
     (a warm-started fine-tune, :func:`step_fraction`), ``contamination`` pi (share of the real
     pool that is output of the previous fit), ``drift`` q (random-walk variance of the truth per
     generation over the one-shot error), ``rho`` (misspecification factor, :func:`sandwich_rho`)
@@ -153,7 +153,7 @@ def misjudged_excess(k_true, k_believed):
 # --- the general recursion (practice-step) ----------------------------------------------------
 
 def loop_step_expr():
-    """e_t of eq. (practice-step): the Gaussian-mean error of one generation, relative units.
+    """e_t of eq. (eq-practice-step): the Gaussian-mean error of one generation, relative units.
 
     theta_t = (1 - alpha) theta_{t-1} + alpha [w ((1 - pi) xbar_real + pi xbar_cont) + (1 - w) xbar_syn]:
     a fine-tune moves the fraction alpha of the way to the weighted argmin; the real pool holds
@@ -192,7 +192,7 @@ def _limit_fn():
 
 def loop_limit(w_value, k_value, step_fraction_=1.0, contamination=0.0, drift=0.0, rho_=1.0,
                design_effect_=1.0):
-    """The limiting relative error of eq. (practice-step) at weight(s) ``w_value`` > 0.
+    """The limiting relative error of eq. (eq-practice-step) at weight(s) ``w_value`` > 0.
 
     Examples
     --------
@@ -211,7 +211,7 @@ def loop_limit(w_value, k_value, step_fraction_=1.0, contamination=0.0, drift=0.
 
 def loop_error_path(w_value, k_value, T, step_fraction_=1.0, contamination=0.0, drift=0.0, rho_=1.0,
                     design_effect_=1.0):
-    """Exact relative errors e_0..e_T of eq. (practice-step) from e_0 = 1 (a fit on real data),
+    """Exact relative errors e_0..e_T of eq. (eq-practice-step) from e_0 = 1 (a fit on real data),
     for a scalar weight or an array of weights (last axis: generations).
 
     Examples

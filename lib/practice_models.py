@@ -30,7 +30,7 @@ __all__ = ["MeanLoopModel", "SGDMeanModel", "SampledGaussianModel", "TopKCategor
 
 @dataclass(frozen=True)
 class MeanLoopModel:
-    """The mean of N(mu_t, 1) in the weighted loop, with the relaxations of eq. (practice-step).
+    """The mean of N(mu_t, 1) in the weighted loop, with the relaxations of eq. (eq-practice-step).
 
     The state is the error d = theta - mu_t itself (every quantity is relative to the current
     truth, so a drifting truth is a random-walk step ``drift_sd`` * N(0, 1) subtracted from the
