@@ -29,8 +29,8 @@ def test_split_and_projection(data):
 
 def test_reference_is_a_fixed_point_of_weighted_em(data):
     a = np.full(data.pool.shape[1], 1 / data.pool.shape[1])
-    start = mx.weighted_em(data.pool, a, data.reference, tol=0.0, max_iter=1)
-    again = mx.weighted_em(data.pool, a, data.reference, tol=0.0, max_iter=3)
+    start = mx.weighted_em(data.pool, a, data.reference, tol=0.0, max_iter=1, covariance_floor=data.floor)
+    again = mx.weighted_em(data.pool, a, data.reference, tol=0.0, max_iter=3, covariance_floor=data.floor)
     # the reference stopped by the criterion |d ell| <= 1e-9 |ell| (EM creeps: the means still
     # move, by a relative 1e-4 over three steps)
     assert abs(again.loglik - start.loglik) <= 3e-9 * abs(start.loglik)
@@ -46,7 +46,8 @@ def test_model_zero_at_reference_and_w_one_fit(data):
     prev = model.fit(real, None, np.ones((1, 1)))
     syn = model.sample_synthetic(rng, prev, 150, (1, 2))
     both = model.fit(real, syn, np.ones((1, 1)))
-    alone = mx.weighted_em(real, np.full((150, 1, 2), 1 / 150), prev.mixture, model.tol, model.max_iter)
+    alone = mx.weighted_em(real, np.full((150, 1, 2), 1 / 150), prev.mixture, model.tol, model.max_iter,
+                           covariance_floor=data.floor, min_points=model.min_points, drop_components=True)
     np.testing.assert_allclose(both.mixture.means, alone.mixture.means, rtol=1e-12)
 
 
@@ -58,6 +59,18 @@ def test_images_and_snapshots(data):
     assert sorted(snaps) == [0, 2] and snaps[2].mixture.weights.shape == (5, 2, 1)
     a = digits.snapshots(model, [0.0, 0.6], 100, 100, [2], seed=1)
     np.testing.assert_array_equal(a[2].mixture.means, snaps[2].mixture.means)  # deterministic by seed
+
+
+def test_a_component_that_loses_its_weight_is_dropped():
+    """drop_components: a component started far from every point gets no responsibility; it is
+    dropped (weight 0, parameters kept finite) instead of failing the fit."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 60))
+    init = mx.Mixture(np.array([0.5, 0.5]), np.array([[0.0, 0.0], [80.0, 80.0]]), np.stack([np.eye(2)] * 2))
+    dropped = mx.weighted_em(x, np.full(60, 1 / 60), init, drop_components=True)
+    assert dropped.mixture.weights[1] == 0 and not dropped.failed
+    assert np.all(np.isfinite(dropped.mixture.means)) and dropped.converged
+    assert mx.weighted_em(x, np.full(60, 1 / 60), init).failed  # without dropping: a failed fit
 
 
 def test_bad_input_raises(data):

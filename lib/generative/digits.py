@@ -41,13 +41,18 @@ class DigitsData:
     pool_labels: np.ndarray
     reference: Mixture
     explained: float
+    floor: float
 
 
 @lru_cache(maxsize=8)
-def load(dim: int = 6, components: int = 10, test_fraction: float = 0.3, seed: int = 0) -> DigitsData:
+def load(dim: int = 6, components: int = 10, test_fraction: float = 0.3, seed: int = 0,
+         floor: float = 1.0) -> DigitsData:
     """Load, split (fixed ``seed``), project on ``dim`` principal components of the pool, and fit
     the reference mixture: scikit-learn's ``GaussianMixture`` (k-means start, ``random_state =
     seed``) refined by :func:`weighted_em` with equal weights to its own convergence criterion.
+    ``floor`` is the covariance floor of every fit (grey levels squared, added to each diagonal;
+    the smallest principal variance of the pool is about 40 at ``dim = 6``): it bounds the
+    likelihood, so that no component can shrink onto a single image.
 
     Examples
     --------
@@ -75,11 +80,12 @@ def load(dim: int = 6, components: int = 10, test_fraction: float = 0.3, seed: i
     explained = float(np.sum(sv[:dim] ** 2) / np.sum(sv**2))
     pool = ((pool_X - mean) @ basis).T
     test = ((X[test_idx] - mean) @ basis).T
-    gm = GaussianMixture(components, covariance_type="full", random_state=seed, reg_covar=1e-6).fit(pool.T)
+    floor = validate.non_negative(floor, "floor")
+    gm = GaussianMixture(components, covariance_type="full", random_state=seed, reg_covar=max(floor, 1e-6)).fit(pool.T)
     init = Mixture(gm.weights_, gm.means_, gm.covariances_)
     a = np.full(pool.shape[1], 1.0 / pool.shape[1])
-    ref = weighted_em(pool, a, init, tol=1e-9, max_iter=1000).mixture
-    return DigitsData(pool, test, mean, basis, y[pool_idx], ref, explained)
+    ref = weighted_em(pool, a, init, tol=1e-9, max_iter=1000, covariance_floor=floor).mixture
+    return DigitsData(pool, test, mean, basis, y[pool_idx], ref, explained, floor)
 
 
 def _test_loglik(f: Mixture, test: np.ndarray) -> np.ndarray:
@@ -99,9 +105,16 @@ def to_images(points: np.ndarray, data: DigitsData) -> np.ndarray:
 class DigitsMixtureModel:
     """The digits mixture in the weighted loop; see the module docstring.
 
-    Metrics: ``"excess_ce"`` (nats per test image; 0 for the reference fit), ``"min_weight"``,
+    Metrics: ``"excess_ce"`` (nats per test image; 0 for the reference fit), ``"components"``
+    (how many components the mixture still has: a component whose weight falls below 1e-6 is
+    dropped, see :func:`lib.generative.mixture.weighted_em`), ``"min_weight"``,
     ``"iterations"``, ``"converged"``, ``"failed"``. Generation 0 is warm-started from the
     reference fit, every later fit from the previous one; EM stops at ``tol`` or ``max_iter``.
+    The covariance floor is the data's (:func:`load`) and bounds the likelihood, so a component may
+    settle on a few images without failing; a component that loses its weight is dropped (the
+    mixture has fewer components from then on), and a fit fails (the engine's policy) only when an
+    iterate is not finite (the default ``min_points = 0.5`` is below the smallest possible
+    effective number of points, 1).
 
     Examples
     --------
@@ -115,7 +128,9 @@ class DigitsMixtureModel:
     data: DigitsData
     tol: float = 1e-5
     max_iter: int = 100
-    metrics: tuple[str, ...] = field(default=("excess_ce", "min_weight", "iterations", "converged", "failed"),
+    min_points: float = 0.5
+    metrics: tuple[str, ...] = field(default=("excess_ce", "components", "min_weight", "iterations", "converged",
+                                              "failed"),
                                      init=False)
 
     def __post_init__(self):
@@ -147,19 +162,21 @@ class DigitsMixtureModel:
         n = real.shape[1]
         if synthetic is None:
             a = np.full((n,) + real.shape[2:], 1.0 / n)
-            return weighted_em(real, a, self.data.reference.lift(real.ndim - 2), self.tol, self.max_iter)
+            return weighted_em(real, a, self.data.reference.lift(real.ndim - 2), self.tol, self.max_iter,
+                               covariance_floor=self.data.floor, min_points=self.min_points, drop_components=True)
         syn, prev = synthetic
         m = syn.shape[1]
         batch = syn.shape[2:]
         x = np.concatenate([np.broadcast_to(real, real.shape[:2] + batch), syn], axis=1)
         w = np.broadcast_to(w, batch)
         a = np.concatenate([np.broadcast_to(w / n, (n,) + batch), np.broadcast_to((1 - w) / m, (m,) + batch)])
-        res = weighted_em(x, a, prev.mixture, self.tol, self.max_iter)
+        res = weighted_em(x, a, prev.mixture, self.tol, self.max_iter, covariance_floor=self.data.floor, min_points=self.min_points, drop_components=True)
         return EMResult(res.mixture, res.loglik, res.iterations, res.converged, res.failed | prev.failed)
 
     def evaluate(self, state):
         f = state.mixture
         return {"excess_ce": self.reference_loglik - _test_loglik(f, self.data.test),
+                "components": np.sum(f.weights > 0, axis=0).astype(float),
                 "min_weight": np.min(f.weights, axis=0), "iterations": state.iterations.astype(float),
                 "converged": state.converged.astype(float), "failed": state.failed.astype(float)}
 

@@ -42,7 +42,7 @@ from .. import validate
 
 __all__ = ["silverman_bandwidth", "kde_pdf", "ise_exact", "ise_binned", "KDEModel", "frequency_recursion_expr",
            "frequency_limit_expr", "moment_recursion_expr", "moment_limit_expr", "expected_ise",
-           "expected_moments", "limit_ise", "optimal_weight"]
+           "expected_moments", "limit_ise", "limit_ise_parts", "optimal_weight"]
 
 # --- symbols of the theory --------------------------------------------------------------------
 w, n, m, h, sigma, u = sp.symbols("w n m h sigma u", positive=True)
@@ -267,10 +267,12 @@ def moment_recursion_expr():
     and q_t = E Var(f_t) (the expected variance of the fitted density), from the frequency
     recursion: c = 1 - v u^2/2 + O(u^4) and |fhat|^2 = 1 - Var u^2 + O(u^4), so s = 1 - q u^2 + O(u^4)."""
     c_t, s_t = frequency_recursion_expr()
-    sub = {K_sym: sp.exp(-h**2 * u**2 / 2), phi_sym: sp.exp(-sigma**2 * u**2 / 2),
+    # Both are polynomials in K, phi, c_{t-1}, s_{t-1}: their u^2 terms need only the u^2 terms of
+    # K = exp(-h^2 u^2/2) and phi = exp(-sigma^2 u^2/2).
+    sub = {K_sym: 1 - h**2 * u**2 / 2, phi_sym: 1 - sigma**2 * u**2 / 2,
            c_prev: 1 - v_prev * u**2 / 2, s_prev: 1 - q_prev * u**2}
-    v_t = -2 * sp.series(c_t.subs(sub), u, 0, 3).removeO().coeff(u, 2)
-    q_t = -sp.series(s_t.subs(sub), u, 0, 3).removeO().coeff(u, 2)
+    v_t = -2 * sp.expand(c_t.subs(sub)).coeff(u, 2)
+    q_t = -sp.expand(s_t.subs(sub)).coeff(u, 2)
     return sp.expand(v_t), sp.expand(q_t)
 
 
@@ -352,19 +354,41 @@ def expected_ise(w_, n_: int, m_: int, h_: float, sd: float = 1.0, T: int = 0) -
     return np.array(out)
 
 
+@lru_cache(maxsize=None)
+def _limit_fns():
+    c_inf, s_inf = frequency_limit_expr()
+    return (sp.lambdify((w, n, m, K_sym, phi_sym), c_inf, "numpy"),
+            sp.lambdify((w, n, m, K_sym, phi_sym), s_inf, "numpy"))
+
+
 def limit_ise(w_, n_: int, m_: int, h_: float, sd: float = 1.0) -> np.ndarray:
     """Exact lim E ISE_t (w > 0) from the fixed point :func:`frequency_limit_expr`."""
     wv = np.asarray(validate.weights(w_), dtype=float)
     if np.any(wv <= 0):
         raise ValueError("w must be > 0 for a limit (w = 0 has none)")
-    c_inf, s_inf = frequency_limit_expr()
-    fc = sp.lambdify((w, n, m, K_sym, phi_sym), c_inf, "numpy")
-    fs = sp.lambdify((w, n, m, K_sym, phi_sym), s_inf, "numpy")
+    fc, fs = _limit_fns()
     uu = _frequency_grid(h_, sd)
     K = np.exp(-0.5 * h_**2 * uu**2)
     phi = np.exp(-0.5 * sd**2 * uu**2)
     W = wv[..., None]
     return np.trapezoid(fs(W, n_, m_, K, phi) - 2 * phi * fc(W, n_, m_, K, phi) + phi**2, uu, axis=-1) / np.pi
+
+
+def limit_ise_parts(w_, n_: int, m_: int, h_: float, sd: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The limit E ISE split into integrated squared bias (1/pi) int (c_inf - phi)^2 du and
+    integrated variance (1/pi) int (s_inf - c_inf^2) du; they sum to :func:`limit_ise`."""
+    wv = np.asarray(validate.weights(w_), dtype=float)
+    if np.any(wv <= 0):
+        raise ValueError("w must be > 0 for a limit (w = 0 has none)")
+    fc, fs = _limit_fns()
+    uu = _frequency_grid(h_, sd)
+    K = np.exp(-0.5 * h_**2 * uu**2)
+    phi = np.exp(-0.5 * sd**2 * uu**2)
+    W = wv[..., None]
+    c = fc(W, n_, m_, K, phi)
+    bias2 = np.trapezoid((c - phi) ** 2, uu, axis=-1) / np.pi
+    var = np.trapezoid(fs(W, n_, m_, K, phi) - c**2, uu, axis=-1) / np.pi
+    return bias2, var
 
 
 def optimal_weight(n_: int, m_: int, h_: float, sd: float = 1.0) -> float:

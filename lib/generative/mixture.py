@@ -212,7 +212,7 @@ def _m_step(stats, p, floor):
 
 def weighted_em(x, a, init: Mixture, tol: float = 1e-6, max_iter: int = 200,
                 covariance_floor: float = 1e-6, min_weight: float = 1e-6,
-                min_points: float | None = None) -> EMResult:
+                min_points: float | None = None, drop_components: bool = False) -> EMResult:
     """Maximise ell(theta) = sum_i a_i log f_theta(x_i) over Gaussian mixtures by weighted EM.
 
     Parameters
@@ -235,6 +235,11 @@ def weighted_em(x, a, init: Mixture, tol: float = 1e-6, max_iter: int = 200,
         ``min_points`` (default p + 1, the fewest that give a non-singular covariance) is
         degenerate, and the fit of that batch element failed: this catches the classical EM
         singularity, a component shrinking onto a single point, whose likelihood is unbounded.
+    drop_components : bool
+        If True, a component whose weight falls below ``min_weight`` is *dropped* instead of
+        failing the fit: its weight is set to 0 (the others renormalised) and it stays at 0 (its
+        responsibilities are 0 from then on); the mixture has lost a component. Dropped
+        components are exempt from the ``min_points`` check.
 
     Notes
     -----
@@ -291,7 +296,10 @@ def weighted_em(x, a, init: Mixture, tol: float = 1e-6, max_iter: int = 200,
     ell = np.full(B, -np.inf)
 
     def loglik(featT, aw, pi_, mu_, S_):
-        logp = np.swapaxes(_coefficients(pi_, mu_, S_), 1, 2) @ featT  # (b, K, N)
+        with np.errstate(invalid="ignore"):
+            logp = np.swapaxes(_coefficients(pi_, mu_, S_), 1, 2) @ featT  # (b, K, N)
+        if drop_components:
+            logp = np.where(pi_[:, :, None] > 0, logp, -np.inf)  # a dropped component has no mass
         ll, resp = _logsumexp1(logp)
         return resp, ll, np.sum(aw * ll, axis=1)
 
@@ -314,8 +322,18 @@ def weighted_em(x, a, init: Mixture, tol: float = 1e-6, max_iter: int = 200,
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff = stats[..., 0] ** 2 / np.einsum("bkn,bkn->bk", u, u)  # (sum u)^2 / sum u^2
         pi_n, mu_n, S_n = _m_step(stats, p, floor)
+        if drop_components:
+            dead = ~(pi_n >= min_weight)  # (b, K), including components dropped before (pi = 0)
+            pi_n = np.where(dead, 0.0, pi_n)
+            pi_n = pi_n / pi_n.sum(axis=1, keepdims=True)
+            mu_n = np.where(dead[..., None], mu[idx], mu_n)
+            S_n = np.where(dead[..., None, None], S[idx], S_n)
+            n_eff = np.where(dead, np.inf, n_eff)
+            small = np.zeros_like(dead)
+        else:
+            small = pi_n < min_weight
         resp_n, _, ell_n = loglik(featT, aw, pi_n, mu_n, S_n)
-        bad = (~np.isfinite(ell_n) | np.any(pi_n < min_weight, axis=1) | np.any(~(n_eff >= min_points), axis=1)
+        bad = (~np.isfinite(ell_n) | np.any(small, axis=1) | np.any(~(n_eff >= min_points), axis=1)
                | np.any(~np.isfinite(S_n), axis=(1, 2, 3)) | np.any(~np.isfinite(mu_n), axis=(1, 2)))
         ok = active & ~bad
         gi = idx[ok]
