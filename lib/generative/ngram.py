@@ -347,8 +347,8 @@ class NgramModel:
     and the smoothed conditionals Q_t, shape (W, R, V**(q-1), V).
     """
 
-    train: list
-    heldout: list
+    train: list = field(repr=False)
+    heldout: list = field(repr=False)
     order: int = 2
     alpha: float = 0.1
     tau: float = 1.0
