@@ -40,8 +40,11 @@ check-book: book
 check-bundle: $(STAMP)
 	BOOK_SITE=_build/html $(BIN)/python -m pytest -m bundle -n 0
 
-## benchmark: throughput of the simulation engine (prints figures; not a test)
+## benchmark: CPU per task of every model of Figs. 8-10 against its random-number floor measured in
+## the same run, then throughput of the engine and the full Fig. 8 (prints figures; not a test;
+## one BLAS thread, as the reproduction's workers run)
 benchmark: $(STAMP)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python benchmarks/floor.py
 	$(BIN)/python benchmarks/gaussian_throughput.py
 	$(BIN)/python benchmarks/glm_throughput.py
 	$(BIN)/python benchmarks/cvm_exact_vs_grid.py

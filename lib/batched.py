@@ -35,19 +35,28 @@ def cholesky(S: np.ndarray, check: bool = True) -> np.ndarray:
 
     Raises ValueError if some matrix is not positive definite; with ``check=False`` those batch
     elements get NaN entries instead, for a caller that handles them element by element.
+    (Each entry is a few whole-batch operations written into L in place; the sums over k are
+    explicit products in order, the same numbers as an einsum, at a fraction of its call cost on
+    the small batches of the GLM solver.)
     """
     p = S.shape[0]
-    L = np.zeros_like(S)
-    for i in range(p):
-        for j in range(i + 1):
-            s = S[i, j] - np.einsum("k...,k...->...", L[i, :j], L[j, :j])
-            if i == j:
-                if check and np.any(~(s > 0)):
-                    raise ValueError("matrix is not positive definite for some batch element")
-                with np.errstate(invalid="ignore"):
-                    L[i, i] = np.sqrt(np.where(s > 0, s, np.nan))
-            else:
-                L[i, j] = s / L[j, j]
+    L = np.zeros(S.shape, dtype=np.result_type(S.dtype, float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(p):
+            for j in range(i + 1):
+                s = S[i, j]
+                if j:
+                    dot = L[i, 0] * L[j, 0]
+                    for k in range(1, j):
+                        dot += L[i, k] * L[j, k]
+                    s = s - dot
+                if i == j:
+                    positive = s > 0
+                    if check and not np.all(positive):
+                        raise ValueError("matrix is not positive definite for some batch element")
+                    np.sqrt(np.where(positive, s, np.nan), out=L[i, i, ...])
+                else:
+                    np.divide(s, L[j, j], out=L[i, j, ...])
     return L
 
 
@@ -57,12 +66,25 @@ def solve_spd(S: np.ndarray, b: np.ndarray, check: bool = True) -> np.ndarray:
     ``check=False``: NaN for the batch elements where S is not positive definite."""
     L = cholesky(S, check)
     p = L.shape[0]
-    y = np.empty(np.broadcast_shapes(b.shape, L.shape[1:]))
-    for i in range(p):  # L y = b
-        y[i] = (b[i] - np.einsum("k...,k...->...", L[i, :i], y[:i])) / L[i, i]
-    x = np.empty_like(y)
-    for i in reversed(range(p)):  # L' x = y
-        x[i] = (y[i] - np.einsum("k...,k...->...", L[i + 1:, i], x[i + 1:])) / L[i, i]
+    y = np.empty(np.broadcast_shapes(b.shape, L.shape[1:]), dtype=np.result_type(b.dtype, L.dtype))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(p):  # L y = b
+            rest = b[i]
+            if i:
+                dot = L[i, 0] * y[0]
+                for k in range(1, i):
+                    dot += L[i, k] * y[k]
+                rest = rest - dot
+            np.divide(rest, L[i, i], out=y[i, ...])
+        x = np.empty_like(y)
+        for i in reversed(range(p)):  # L' x = y
+            rest = y[i]
+            if i + 1 < p:
+                dot = L[i + 1, i] * x[i + 1]
+                for k in range(i + 2, p):
+                    dot += L[k, i] * x[k]
+                rest = rest - dot
+            np.divide(rest, L[i, i], out=x[i, ...])
     return x
 
 

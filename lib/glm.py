@@ -250,11 +250,17 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
         p = g.shape[0]
         # A tiny ridge keeps the solve defined where H is nearly singular (separation) without
         # moving the solution: it changes the step, not the point where g = 0.
-        ridge = 1e-12 * np.einsum("ii...->...", H) / p + 1e-300
-        step = batched.solve_spd(H + ridge * batched.lift(np.eye(p), H.ndim - 2), g, check=False)
+        trace = H[0, 0].copy()
+        for i in range(1, p):
+            trace += H[i, i]
+        ridge = 1e-12 * trace / p + 1e-300
+        for i in range(p):  # H + ridge I, in place (H is this iteration's own array)
+            H[i, i] += ridge
+        step = batched.solve_spd(H, g, check=False)
         bad = ~np.all(np.isfinite(step), axis=0)
-        failed |= bad
-        step[:, bad] = 0.0
+        if bad.any():
+            failed |= bad
+            step[:, bad] = 0.0
         norm = np.sqrt(np.maximum(np.einsum("i...,ij...,j...->...", step, gram, step), 0.0))
         converged = (norm < tol) & ~failed
         if it == max_iter:

@@ -69,6 +69,15 @@ def cvm_two_samples(real: np.ndarray, syn: np.ndarray, w) -> np.ndarray:
     return second - Q + 1.0 / 3.0
 
 
+def _gather(atoms: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """out[..., j] = atoms[..., idx[..., j]], the atoms' batch axes broadcast to idx's (the real
+    sample is shared by all weights): one flat ``take`` with row offsets, several times faster
+    than ``take_along_axis`` on a broadcast view. ``idx`` (int64) is overwritten."""
+    rows = np.arange(atoms[..., 0].size).reshape(atoms.shape[:-1]) * atoms.shape[-1]
+    idx += rows[..., None]
+    return np.take(np.ascontiguousarray(atoms).reshape(-1), idx)
+
+
 @dataclass(frozen=True)
 class EmpiricalCDFModel:
     """Estimate a continuous distribution by the weighted empirical CDF; see the module docstring.
@@ -96,13 +105,14 @@ class EmpiricalCDFModel:
         atom of it uniformly."""
         real, syn, w = state
         n = real.shape[-1]
-        draws = np.take_along_axis(np.broadcast_to(real, shape + (n,)), rng.integers(n, size=shape + (m,)), axis=-1)
+        ridx = rng.integers(n, size=shape + (m,))
         if syn is None:
-            return draws
+            return _gather(real, ridx)
         from_syn = rng.random(shape + (m,)) >= np.asarray(w)[..., None]
         idx = rng.integers(syn.shape[-1], size=shape + (m,))
-        draws[from_syn] = np.take_along_axis(syn, idx, axis=-1)[from_syn]
-        return draws
+        # Both candidates, then a select: two flat gathers are faster than a gather, a boolean
+        # extraction and a masked assignment (the same numbers).
+        return np.where(from_syn, _gather(syn, idx), _gather(real, ridx))
 
     def fit(self, real, synthetic, w):
         return (real, None, 1.0) if synthetic is None else (real, synthetic, w)
