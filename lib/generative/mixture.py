@@ -19,7 +19,10 @@ met are returned per batch element, and recorded by the model as metrics. **Dege
 or whose effective number of points (sum_i u_ik)^2 / sum_i u_ik^2 falls below p + 1 (a component
 shrinking onto a point: the likelihood is unbounded there), or a non-finite iterate, is a *failed fit*: that batch element keeps its last finite iterate and
 the model's ``"failed"`` metric is 1 there (the engine's failed-fit policy, :mod:`lib.engine`).
-:func:`weighted_em` itself raises ValueError for inputs that cannot be fitted.
+:func:`weighted_em` itself raises ValueError for inputs that cannot be fitted. With
+``drop_components=True`` (used for the digits, :mod:`lib.generative.digits`) a component whose
+weight falls below ``min_weight`` is dropped instead (weight 0 from then on): the mixture has lost
+a component, which is how collapse shows in a mixture.
 
 Arrays are parameters first, batch last (see :mod:`lib.batched`): points (p, N, *batch),
 mixture weights (K, *batch), means (K, p, *batch), covariances (K, p, p, *batch).
