@@ -337,3 +337,41 @@ def test_fisher_information_at_large_coefficients():
     with pytest.raises(ValueError, match="overflows double precision"):
         glm_theory.fisher_information("poisson", [42.0, 0.0])
     assert np.all(np.isfinite(glm_theory.fisher_information("poisson", [37.0, 0.0])))
+
+
+@pytest.mark.parametrize("family", ["logistic", "poisson"])
+def test_newton_start_means_change_nothing(family):
+    """The loop hands Newton the means it computed while drawing the synthetic responses; the fit
+    is then the same, to the last bit, as when Newton computes them itself."""
+    model = GLMModel(family, np.ones(2))
+    rng = np.random.default_rng(5)
+    state = model.fit(model.sample_real(rng, 50, (1, 8)), None, np.ones((1, 1)))
+    real, syn = model.sample_real(rng, 50, (1, 8)), model.sample_synthetic(rng, state, 60, (3, 8))
+    X, y, m, start, mu = syn
+    eta = np.einsum("kn...,k...->n...", X, start)
+    np.testing.assert_allclose(mu, 1 / (1 + np.exp(-eta)) if family == "logistic" else np.exp(eta), rtol=1e-13)
+    w = np.array([[0.2], [0.5], [0.9]])
+    parts = [(real[0], real[1], w / 50), (X, y, (1 - w) / m)]
+    fam = glm.family(family)
+    with_means = glm.newton(fam, parts, start, start_means=[None, mu])
+    without = glm.newton(fam, parts, start)
+    assert np.array_equal(with_means[0], without[0]) and np.array_equal(with_means[1], without[1])
+    assert np.array_equal(model.fit(real, syn, w)[0], without[0])
+
+
+def test_batched_cholesky_solve_match_lapack():
+    """lib.batched's Cholesky factor and solve against numpy's LAPACK, matrix by matrix."""
+    from lib import batched
+    rng = np.random.default_rng(0)
+    for p in (1, 2, 4, 6):
+        A = rng.standard_normal((p, 2 * p, 3, 5))
+        S = np.einsum("ik...,jk...->ij...", A, A)
+        b = rng.standard_normal((p, 3, 5))
+        L, x = batched.cholesky(S), batched.solve_spd(S, b)
+        for i in range(3):
+            for j in range(5):
+                np.testing.assert_allclose(L[:, :, i, j], np.linalg.cholesky(S[:, :, i, j]), rtol=1e-12, atol=1e-12)
+                np.testing.assert_allclose(x[:, i, j], np.linalg.solve(S[:, :, i, j], b[:, i, j]), rtol=1e-10)
+    bad = np.array([[1.0, 2.0], [2.0, 1.0]])
+    assert np.isnan(batched.cholesky(bad, check=False)[1, 1])
+    np.testing.assert_allclose(batched.solve_spd(bad[:1, :1] + 1.0, np.array([4.0])), [2.0])

@@ -127,3 +127,23 @@ def test_exact_optimum_at_every_synthetic_sample_size():
         found = minimize_scalar(lambda x: nt.error_factor(x, n_, m_, 4000), bounds=(1e-6, 1), method="bounded",
                                 options=dict(xatol=1e-10)).x
         assert nt.optimal_weight(n_, m_) == pytest.approx(found, abs=1e-6), (n_, m_)
+
+
+def test_synthetic_sampler_draws_the_atoms_it_picks():
+    """The CDF model's synthetic draws, recomputed with the same random numbers by numpy's
+    take_along_axis and a mask (the direct route): the same atoms, component by component."""
+    rng = np.random.default_rng(3)
+    real, syn = rng.random((1, 5, 7)), rng.random((4, 5, 9))
+    w = np.array([0.0, 0.3, 0.7, 1.0])[:, None]
+    got = EmpiricalCDFModel().sample_synthetic(np.random.default_rng(8), (real, syn, w), 11, (4, 5))
+    draw = np.random.default_rng(8)
+    ridx = draw.integers(7, size=(4, 5, 11))
+    from_syn = draw.random((4, 5, 11)) >= w[..., None]
+    sidx = draw.integers(9, size=(4, 5, 11))
+    want = np.where(from_syn, np.take_along_axis(syn, sidx, axis=-1),
+                    np.take_along_axis(np.broadcast_to(real, (4, 5, 7)), ridx, axis=-1))
+    assert np.array_equal(got, want)
+    assert np.all(np.isin(got[0], syn[0])) and np.all(np.isin(got[3], real))  # w = 0: synthetic only; w = 1: real
+    first = EmpiricalCDFModel().sample_synthetic(np.random.default_rng(8), (real, None, 1.0), 11, (4, 5))
+    assert np.array_equal(first, np.take_along_axis(np.broadcast_to(real, (4, 5, 7)),
+                                                    np.random.default_rng(8).integers(7, size=(4, 5, 11)), axis=-1))
