@@ -94,3 +94,31 @@ def test_bad_input_raises_naming_the_argument():
         bl.weighted_variance(0.3, [1.0, 0.0])
     with pytest.raises(ValueError, match="batch"):
         bl.known_provenance_variance(0.3, 5, batch=0)
+
+
+def test_known_alpha_bound_is_attained():
+    """The Cramer-Rao bound 1 / (1 + (t - 1)(1 - alpha)^2): its SymPy information, a direct
+    simulation in which the learner regresses X_s - alpha Y_{s-1} on (1 - alpha), and the
+    library's simulator."""
+    a, T, R = 0.8, 40, 200_000
+    info = bl.fisher_information_expr().subs(bl.alpha, sp.Rational(4, 5))
+    np.testing.assert_allclose(1 / np.array([float(info.subs(bl.t, tt)) for tt in range(1, T + 1)]),
+                               bl.known_alpha_variance(a, T), rtol=1e-12)
+    rng = np.random.default_rng(4)
+    X, Y = np.empty((T, R)), np.zeros(R)
+    for i in range(T):
+        X[i] = (0.0 if i == 0 else a * Y) + rng.standard_normal(R)
+        Y = X[: i + 1].mean(axis=0)  # the blind ERM contaminates the next sample
+    Ys = np.cumsum(X, axis=0) / np.arange(1, T + 1)[:, None]
+    z = np.r_[1.0, np.full(T - 1, 1 - a)]  # regressors of the Gaussian linear model in mu
+    r = np.vstack([X[:1], X[1:] - a * Ys[:-1]])  # responses
+    est = (z @ r) / (z @ z)
+    sq = est**2
+    _check_mc(sq.mean(), sq.std(ddof=1) / np.sqrt(R), bl.known_alpha_variance(a, T)[-1], "known alpha")
+    erm, dec = bl.simulate_known_alpha(np.random.default_rng(5), a, T, R)
+    for errors, exact, label in ((dec, bl.known_alpha_variance(a, T), "lib de-contaminated"),
+                                 (erm, bl.blind_variance(a, T), "lib ERM")):
+        sq = errors[[0, 9, T - 1]] ** 2
+        _check_mc(sq.mean(axis=1), sq.std(axis=1, ddof=1) / np.sqrt(R), exact[[0, 9, T - 1]], label)
+    with pytest.raises(ValueError, match="alpha"):
+        bl.known_alpha_variance(1.0, 5)

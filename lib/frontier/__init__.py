@@ -9,7 +9,8 @@ synthetic samples (Amin et al.).
 * :mod:`lib.frontier.overparam`: the fixed-design model for :func:`lib.engine.run_loop` (p > n
   allowed), the weighted fit itself, and designs (Gaussian or multivariate t, AR(1) covariance).
 * :mod:`lib.frontier.blind`: the provenance-blind loop of Amin et al.: exact variance (their
-  Theorem 1, re-derived), rates, weighted estimators, and brute-force simulators.
+  Theorem 1 as a third-party summary transcribes it, re-derived), rates, weighted estimators, the
+  Cramer-Rao bound when the contamination alpha is known, and brute-force simulators.
 """
 
 from . import blind, overparam, overparam_theory

@@ -42,7 +42,8 @@ __all__ = [
     "step_expr", "coefficient_expr", "theorem_variance_expr", "variance_recursion_expr",
     "power_weight_constant_expr", "rate_exponent", "low_contamination_constant",
     "blind_variance", "weighted_variance", "known_provenance_variance",
-    "simulate_mean", "simulate_pool",
+    "fisher_information_expr", "known_alpha_variance",
+    "simulate_mean", "simulate_pool", "simulate_known_alpha",
 ]
 
 alpha = sp.Symbol("alpha", nonnegative=True)  # contamination, in [0, 1)
@@ -200,6 +201,48 @@ def known_provenance_variance(a, T, batch=1):
     return 1.0 / (B * (1 + (ts - 1) * (1 - av)))
 
 
+def fisher_information_expr():
+    """Fisher information about mu in X_1..X_t of (eq-blind), unit variance, alpha known
+    (this book's derivation, not Amin et al.'s). Given the past, X_s ~ N(alpha Y_{s-1} +
+    (1 - alpha) mu, 1) for s >= 2 with Y_{s-1} a function of the data already seen, so the
+    log-likelihood is -(X_1 - mu)^2 / 2 - sum_{s=2}^t (X_s - alpha Y_{s-1} - (1 - alpha) mu)^2 / 2,
+    whose second derivative in mu SymPy sums to -(1 + (t - 1)(1 - alpha)^2), a constant: the
+    information does not depend on the data, whatever estimate Y contaminates the samples.
+
+    Examples
+    --------
+    >>> fisher_information_expr()
+    (1 - alpha)**2*(t - 1) + 1
+    """
+    s_, x1, xs, ys, mu_ = sp.symbols("s X_1 X_s Y_s mu", real=True)
+    first = -(x1 - mu_) ** 2 / 2
+    later = -(xs - alpha * ys - (1 - alpha) * mu_) ** 2 / 2
+    info = -(sp.diff(first, mu_, 2) + sp.summation(sp.diff(later, mu_, 2), (s_, 2, t)))
+    target = 1 + (t - 1) * (1 - alpha) ** 2
+    if sp.simplify(info - target) != 0:
+        raise AssertionError("the Fisher information is not 1 + (t - 1)(1 - alpha)^2")
+    return target
+
+
+def known_alpha_variance(a, T):
+    """1 / (1 + (t - 1)(1 - alpha)^2), t = 1..T, per unit Sigma: the Cramer-Rao bound of
+    :func:`fisher_information_expr` for unbiased estimators of mu from X_1..X_t of (eq-blind)
+    with Gaussian noise and alpha known. It is attained exactly by
+    mu^_t = (X_1 + (1 - alpha) sum_{s=2}^t (X_s - alpha Y_{s-1})) / (1 + (t - 1)(1 - alpha)^2),
+    which removes the known contamination (:func:`simulate_known_alpha`); first order
+    1 / ((1 - alpha)^2 t). Shape (T,) + shape of ``a``.
+
+    Examples
+    --------
+    >>> known_alpha_variance(0.5, 3)
+    array([1.        , 0.8       , 0.66666667])
+    """
+    av = np.asarray(_alpha(a), dtype=float)
+    T = _rounds(T)
+    ts = np.arange(1, T + 1, dtype=float).reshape((T,) + (1,) * av.ndim)
+    return 1.0 / (1 + (ts - 1) * (1 - av) ** 2)
+
+
 # --- brute-force simulation --------------------------------------------------------------------
 
 def simulate_mean(rng, a, T, replications, mu=0.0):
@@ -267,3 +310,34 @@ def simulate_pool(rng, a, T, replications, batch, mu=0.0):
         blind[i] = Y - mu
         known[i] = real_sum / real_n - mu
     return blind, known
+
+
+def simulate_known_alpha(rng, a, T, replications, mu=0.0):
+    """The loop (eq-blind) drawn sample by sample as in :func:`simulate_mean` (contaminated by
+    the ERM estimate Y_{t-1}), observed by a learner who knows alpha but not mu: errors of
+    (blind ERM Y_t, de-contaminated estimate mu^_t of :func:`known_alpha_variance`), each of
+    shape (T, R).
+
+    Examples
+    --------
+    >>> erm, dec = simulate_known_alpha(np.random.default_rng(0), 0.8, 5, 10)
+    >>> erm.shape, dec.shape
+    ((5, 10), (5, 10))
+    """
+    av = float(_alpha(a))
+    T = _rounds(T)
+    R = validate.sample_size(replications, "replications", 2, " (standard errors need two)")
+    total, num, Y = np.zeros(R), np.zeros(R), np.zeros(R)
+    erm, dec = np.empty((T, R)), np.empty((T, R))
+    for i in range(T):
+        if i == 0:
+            x = mu + rng.standard_normal(R)
+            num += x
+        else:
+            x = av * Y + (1 - av) * mu + rng.standard_normal(R)
+            num += (1 - av) * (x - av * Y)
+        total += x
+        Y = total / (i + 1)
+        erm[i] = Y - mu
+        dec[i] = num / (1 + i * (1 - av) ** 2) - mu
+    return erm, dec

@@ -347,8 +347,9 @@ def minnorm_stationary_risk(w, X, beta, sigma):
 
 def ridge_optimal_weight_map(d_values, lams, snrs, sigma, n_rows, grid: int = 401, iterations: int = 40):
     """w* of :func:`ridge_optimal_weight` for an isotropic prior on beta, for every penalty in
-    ``lams`` (each >= 0) and signal-to-noise ratio in ``snrs`` (|beta|^2 / sigma^2, each > 0):
-    shape (len(lams), len(snrs)). Each direction then has E beta_i^2 = snr sigma^2 / p, so the
+    ``lams`` (each >= 0) and signal-to-noise ratio in ``snrs`` (|beta|^2 / sigma^2 for covariates
+    of unit variance, each > 0; analyses that scale the covariates to variance 1/n and drop the
+    1/n of the loss keep lambda but call n times this the SNR): shape (len(lams), len(snrs)). Each direction then has E beta_i^2 = snr sigma^2 / p, so the
     risk is snr sigma^2 / p times a bias sum plus a variance sum; both are evaluated on a grid
     of ``grid`` weights and the best grid point is refined by a golden-section search, run for
     all ratios at once (``iterations`` steps shrink the bracket by 0.618 each).
