@@ -457,7 +457,8 @@ def _truncated_moments_expr():
 def truncated_normal_moments(c):
     """(lambda, kappa) of N(0, 1) truncated to [-c, c] (tail truncation at c fitted standard
     deviations): its variance lambda = 1 - 2 c phi(c) / (2 Phi(c) - 1) and kurtosis
-    kappa = E X^4 / lambda^2, integrated by SymPy. Sampling a Gaussian at temperature tau has
+    kappa = E X^4 / lambda^2, from the truncated integrals written by integration by parts and
+    checked by SymPy differentiation (:func:`_truncated_moments_expr`). Sampling a Gaussian at temperature tau has
     lambda = tau (the density p^(1/tau) is N(mu, tau sigma^2)) and kappa = 3.
 
     Examples
@@ -660,7 +661,8 @@ def bootstrap_rho(rng: np.random.Generator, data, fit, simulate, replicates: int
 @lru_cache(maxsize=None)
 def heldout_gain_expr():
     """The weight that minimises the held-out real loss of one generation, in the steady state of
-    a loop run at w (Gaussian mean): the Kalman gain (e + k) / (e + k + 1) at e = V(w, k)."""
+    a loop run at w (Gaussian mean): the Kalman gain (e + k) / (e + k + 1) at e = V(w, k), which
+    simplifies to (k + w^2) / (k + 2 w); K(w) - w*(k) = (w - w*(k))^2 / (k + 2 w)."""
     from . import kalman
     return sp.simplify(kalman.gain_expr().subs(kalman.e_prev, theory.limiting_error_expr()).subs(kalman.k, k))
 

@@ -223,6 +223,10 @@ def test_heldout_gain():
         np.testing.assert_allclose(practice.heldout_gain(grid, kk), (V + kk) / (V + kk + 1), rtol=1e-12)
         assert np.all(practice.heldout_gain(grid, kk) >= lib.optimal_weight(kk) - 1e-12)
         assert practice.heldout_gain(lib.optimal_weight(kk), kk) == pytest.approx(lib.optimal_weight(kk), rel=1e-12)
+        # The closed forms of the docstring and of prop-practice-heldout.
+        np.testing.assert_allclose(practice.heldout_gain(grid, kk), (kk + grid**2) / (kk + 2 * grid), rtol=1e-12)
+        np.testing.assert_allclose(practice.heldout_gain(grid, kk) - lib.optimal_weight(kk),
+                                   (grid - lib.optimal_weight(kk)) ** 2 / (kk + 2 * grid), atol=1e-12)
     c = np.array([0.3, 0.5, 0.7, 0.9])
     assert practice.heldout_best_weight(c, 2 + 3 * (c - 0.62) ** 2) == pytest.approx(0.62)
     assert practice.heldout_best_weight(c, np.tile(2 + 3 * (c - 0.62) ** 2, (5, 1))) == pytest.approx(0.62)
