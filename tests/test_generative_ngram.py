@@ -81,22 +81,26 @@ def test_real_sample_counts_the_drawn_words(tiny):
             np.testing.assert_array_equal(real[a, b], expect)
 
 
-def test_weighted_fit_against_direct_weights(tiny):
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_weighted_fit_against_direct_weights(order):
+    """w/n per real word and (1 - w)/m per synthetic word, at every order (real and synthetic
+    words of different mean lengths, so that counting symbols instead of words would show)."""
+    model = ngram.NgramModel(TINY, ["ab"], order=order, alpha=0.3)
     real_words, syn_words = ["ab", "ba", "abba"], ["b", "cab", "aa", "ab", "b"]
     n, m, w = len(real_words), len(syn_words), 0.35
-    real = ngram.word_counts(real_words)[None, None]
-    syn = ngram.word_counts(syn_words)[None, None]
-    counts, probs = tiny.fit(real, syn, np.full((1, 1), w))
+    real = ngram.word_counts(real_words, order)[None, None]
+    syn = ngram.word_counts(syn_words, order)[None, None]
+    counts, probs = model.fit(real, syn, np.full((1, 1), w))
     weighted = Counter()
     for x in real_words:
-        for key, v in direct_counts([x], 2).items():
+        for key, v in direct_counts([x], order).items():
             weighted[key] += w / n * v
     for x in syn_words:
-        for key, v in direct_counts([x], 2).items():
+        for key, v in direct_counts([x], order).items():
             weighted[key] += (1 - w) / m * v
-    q = direct_probs(weighted, n, tiny.alpha, 2)
+    q = direct_probs(weighted, n, model.alpha, order)
     for (ctx, c), v in q.items():
-        assert math.isclose(probs[0, 0, ctx[0], c], v, rel_tol=1e-12)
+        assert math.isclose(probs[0, 0, cell(ctx, c) // V, c], v, rel_tol=1e-12)
         assert math.isclose(counts[0, 0, cell(ctx, c)], weighted.get((ctx, c), 0.0), abs_tol=1e-15)
 
 

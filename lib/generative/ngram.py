@@ -458,17 +458,18 @@ class NgramModel:
     def fit(self, real, synthetic, w, scale=None):
         """Weighted counts per word and their add-alpha conditionals (module docstring).
 
-        ``real`` and ``synthetic`` are raw counts; n and m are read off them (every word uses
-        exactly one of the first V cells, its start). ``scale`` (default n) is the number of
-        words alpha is measured against.
+        ``real`` and ``synthetic`` are raw counts; n and m are read off them as the counts of
+        the end symbol (cells ``ctx * V + 0``: every word ends exactly once, a cut word too, at
+        every order; the start cells would count every symbol at order 1). ``scale`` (default n)
+        is the number of words alpha is measured against.
         """
         V = self.vocabulary
-        n = real[..., :V].sum(axis=-1, keepdims=True)
+        n = real[..., ::V].sum(axis=-1, keepdims=True)
         per_real = real / n
         if synthetic is None:
             counts = per_real
         else:
-            m = synthetic[..., :V].sum(axis=-1, keepdims=True)
+            m = synthetic[..., ::V].sum(axis=-1, keepdims=True)
             wb = np.asarray(w, dtype=float)[..., None]
             counts = wb * per_real + (1 - wb) * (synthetic / m)
         scale = np.asarray(n if scale is None else scale, dtype=float)
