@@ -10,10 +10,12 @@ Weighted EM maximises it (eq-weighted-em of the chapter *Generative models in th
 * M-step with u_ik = a_i r_ik: pi_k = sum_i u_ik, mu_k = sum_i u_ik x_i / pi_k,
   S_k = sum_i u_ik (x_i - mu_k)(x_i - mu_k)' / pi_k + floor * I.
 
-Each EM step does not decrease ell (Dempster, Laird and Rubin 1977; the weights enter as
-multiplicities). **Convergence criterion**: iterate until |ell_new - ell_old| <= tol * max(1, |ell|)
-in every batch element, or ``max_iter`` steps; the number of steps and whether the criterion was
-met are returned per batch element, and recorded by the model as metrics. **Degenerate components**:
+Without the covariance floor each EM step does not decrease ell (Dempster, Laird and Rubin 1977;
+the weights enter as multiplicities); with the floor the M-step is no longer the exact maximiser and
+monotonicity is not guaranteed, and the convergence criterion below does not rely on it.
+**Convergence criterion**: iterate until |ell_new - ell_old| <= tol * max(1, |ell|) in every batch
+element, or ``max_iter`` steps; the number of steps and whether the criterion was met are returned
+per batch element, and recorded by the model as metrics. **Degenerate components**:
 ``covariance_floor`` (default 1e-6) is added to every fitted covariance's diagonal, as scikit-learn's
 ``reg_covar`` does; a component whose total weight pi_k falls below ``min_weight`` (default 1e-6)
 or whose effective number of points (sum_i u_ik)^2 / sum_i u_ik^2 falls below p + 1 (a component
