@@ -7,7 +7,7 @@ import pytest
 from scipy import linalg
 
 import lib
-from conftest import assert_mc_matches
+from conftest import assert_mc_matches, assert_z_within
 from lib.frontier import overparam as op
 from lib.frontier import overparam_theory as ot
 
@@ -147,7 +147,7 @@ def test_samplers_agree_in_distribution_at_generation_zero():
     res = [lib.run_loop(op.FixedDesignRidgeModel(X, beta, 1.0, 0.2, s), [0.5], 10, 10, 1, 4000, seed=1)
            for s in ("suffstat", "full")]
     (m1, s1), (m2, s2) = [(r.mean("coef")[0, 0], r.sem("coef")[0, 0]) for r in res]
-    assert abs(m1 - m2) < 5 * np.hypot(s1, s2)
+    assert_z_within((m1 - m2) / np.hypot(s1, s2), "suffstat against full sampler")
 
 
 def test_bad_input_raises_naming_the_argument():

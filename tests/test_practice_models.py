@@ -6,7 +6,7 @@ import pytest
 import lib
 from lib import practice
 from lib.practice_models import MeanLoopModel, SGDMeanModel, SampledGaussianModel, TopKCategoricalModel
-from conftest import assert_mc_matches
+from conftest import assert_mc_matches, assert_z_within
 
 N, T, START = 50, 40, 20
 
@@ -52,8 +52,7 @@ def test_sgd_model_matches_first_order_theory(scheme):
     res = lib.run_loop(SGDMeanModel(eta, batch, 30, scheme), ws, n, m, 12, 1500, seed=9)
     mc, se = res.window_mean("err", 4)
     th = practice.sgd_limit(np.array(ws), n / m, n, eta, batch, scheme)
-    z = (n * mc - th) / (n * se)
-    assert np.all(np.abs(z) < 5), z  # first order in 1/n: no power check at this size
+    assert_z_within((n * mc - th) / (n * se), scheme)  # first order in 1/n: no power check at this size
 
 
 def test_sgd_schemes_share_their_random_numbers_at_naive_pooling():
@@ -76,8 +75,7 @@ def test_sampled_gaussian_matches_the_exact_variance_theory(kwargs):
     mc, se = res.window_mean("var_err", 30)
     assert_mc_matches((n - 1) / 2 * mc, (n - 1) / 2 * se, practice.variance_limit(np.array(ws), n, m, lam, kap), str(kwargs))
     fv, fse = res.window_mean("var", 30)
-    z = (fv - practice.fitted_variance_limit(np.array(ws), lam)) / fse
-    assert np.all(np.abs(z) < 5), z
+    assert_z_within((fv - practice.fitted_variance_limit(np.array(ws), lam)) / fse, "fitted variance")
 
 
 def test_topk_tail_mass():
