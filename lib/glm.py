@@ -322,6 +322,20 @@ class GLMFitResult:
     last_iterate: np.ndarray
 
 
+_NO_STEP = object()
+
+
+def check_solver_settings(tol, max_iter, max_step=_NO_STEP):
+    """Validate Newton's settings: ``tol`` in (0, 1), ``max_iter`` an integer >= 1, ``max_step``
+    (if given) a finite number > 0. Returns them as (float, int[, float])."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not (0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1) (the convergence tolerance), got {tol!r}")
+    max_iter = validate.positive_int(max_iter, "max_iter")
+    if max_step is _NO_STEP:
+        return float(tol), max_iter
+    return float(tol), max_iter, validate.positive(max_step, "max_step")
+
+
 def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_iter: int = 50,
             penalty=None) -> GLMFitResult:
     """Weighted GLM fit without intercept (add a column of ones to X for one), in the usual layout.
@@ -339,9 +353,7 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
     singular design.
     """
     fam = family(family_name)
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not (0 < tol < 1):
-        raise ValueError(f"tol must be a number in (0, 1) (the convergence tolerance), got {tol!r}")
-    max_iter = validate.positive_int(max_iter, "max_iter")
+    tol, max_iter = check_solver_settings(tol, max_iter)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     single = X.ndim == 2

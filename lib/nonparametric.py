@@ -22,6 +22,15 @@ from . import batched, validate
 __all__ = ["cvm_distance", "cvm_two_samples", "EmpiricalCDFModel", "CategoricalModel"]
 
 
+def _unit_atoms(u, name):
+    arr = validate._finite_array(u, name)
+    if arr.ndim == 0 or arr.shape[-1 if name != "u" else 0] == 0:
+        raise ValueError(f"{name} must hold at least one atom, got shape {arr.shape}")
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must lie in [0, 1] (atoms on the uniform scale F(x)), got values outside")
+    return arr
+
+
 def cvm_distance(u: np.ndarray, mass: np.ndarray) -> np.ndarray:
     """Exact integral_0^1 (G(v) - v)^2 dv for G(v) = sum_i mass_i 1{u_i <= v}.
 
@@ -30,7 +39,21 @@ def cvm_distance(u: np.ndarray, mass: np.ndarray) -> np.ndarray:
     integral_a^b (c - v)^2 dv = ((b - c)^3 - (a - c)^3) / 3; summing these pieces from 0 to 1 is exact
     (no evaluation grid). Cost: one sort per batch element.
     """
-    u = np.asarray(u, dtype=float)
+    u = _unit_atoms(u, "u")
+    mass = validate._finite_array(mass, "mass")
+    if np.any(mass < 0):
+        raise ValueError("mass must be non-negative")
+    try:
+        mass = np.broadcast_to(mass, u.shape)
+    except ValueError:
+        raise ValueError(f"mass must broadcast to the shape of u {u.shape}, got {mass.shape}") from None
+    if not np.allclose(mass.sum(axis=0), 1.0, rtol=1e-9, atol=1e-12):
+        raise ValueError("mass must sum to 1 over the atoms (axis 0)")
+    return _cvm_distance(u, mass)
+
+
+def _cvm_distance(u: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """:func:`cvm_distance` without the checks (the loop's inner call)."""
     mass = np.broadcast_to(mass, u.shape)
     order = np.argsort(u, axis=0)
     us = np.take_along_axis(u, order, axis=0)
@@ -57,6 +80,12 @@ def cvm_two_samples(real: np.ndarray, syn: np.ndarray, w) -> np.ndarray:
     mass values Q = a^2 M(R) + b^2 M(S) + a b (M(R u S) - M(R) - M(S)), where M is
     :func:`_pair_max_sum`. Three plain sorts, no argsort (equal to :func:`cvm_distance`).
     """
+    real, syn = _unit_atoms(real, "real"), _unit_atoms(syn, "syn")
+    return _cvm_two_samples(real, syn, validate.weights(w))
+
+
+def _cvm_two_samples(real: np.ndarray, syn: np.ndarray, w) -> np.ndarray:
+    """:func:`cvm_two_samples` without the checks (the loop's inner call)."""
     n, m = real.shape[-1], syn.shape[-1]
     w = np.asarray(w, dtype=float)
     a, b = w / n, (1 - w) / m
@@ -120,8 +149,8 @@ class EmpiricalCDFModel:
     def evaluate(self, state):
         real, syn, w = state
         if syn is None:
-            return {"cvm": cvm_distance(np.moveaxis(real, -1, 0), 1.0 / real.shape[-1])}
-        return {"cvm": cvm_two_samples(real, syn, w)}
+            return {"cvm": _cvm_distance(np.moveaxis(real, -1, 0), 1.0 / real.shape[-1])}
+        return {"cvm": _cvm_two_samples(real, syn, w)}
 
 
 @dataclass(frozen=True)

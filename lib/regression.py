@@ -83,11 +83,10 @@ class GLMModel:
 
     def __post_init__(self):
         fam = glm.family(self.family)
-        if not self.max_step > 0:  # also rejects NaN
-            raise ValueError(f"max_step must be > 0 (see lib.glm.newton), got {self.max_step!r}")
+        tol, max_iter, max_step = glm.check_solver_settings(self.tol, self.max_iter, self.max_step)
         penalty = validate.non_negative(self.penalty, "penalty")
         coef = validate.mean_vector(self.coef, "coef")
-        sigma = float(validate.ratio(self.sigma, "sigma"))
+        sigma = validate.positive(self.sigma, "sigma")
         sampler = self.sampler or ("suffstat" if fam.name == "linear" else "full")
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
@@ -97,6 +96,9 @@ class GLMModel:
         object.__setattr__(self, "sigma", sigma)
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "penalty", penalty)
+        object.__setattr__(self, "tol", tol)
+        object.__setattr__(self, "max_iter", max_iter)
+        object.__setattr__(self, "max_step", max_step)
         object.__setattr__(self, "_fam", fam)
 
     @property
@@ -198,7 +200,7 @@ class FixedDesignLinearModel:
             raise ValueError(f"X is singular (rank < {coef.size}): the least-squares fit is not unique")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
-        sigma = float(validate.ratio(self.sigma, "sigma"))
+        sigma = validate.positive(self.sigma, "sigma")
         gram_inv = np.linalg.inv(X.T @ X)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "coef", coef)
@@ -265,7 +267,12 @@ class PopulationLogisticModel:
             raise ValueError(f"X must be N x {coef.size} and y of length N; got X {X.shape}, y {y.shape}")
         glm.family("logistic").check_response(y)
         if self.C is not None:
-            validate.ratio(self.C, "C")
+            validate.positive(self.C, "C")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X must be finite (no NaN or infinity)")
+        tol, max_iter = glm.check_solver_settings(self.tol, self.max_iter)
+        object.__setattr__(self, "tol", tol)
+        object.__setattr__(self, "max_iter", max_iter)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "coef", coef)
