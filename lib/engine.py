@@ -158,13 +158,18 @@ class LoopResult:
         mean of :meth:`mean` and :meth:`sem`."""
         return self.replications - self.failed_count
 
+    def _values(self, metric) -> np.ndarray:
+        if metric not in self.values:
+            raise ValueError(f"metric must be one of the recorded metrics {sorted(self.values)}, got {metric!r}")
+        return self.values[metric]
+
     def mean(self, metric: str) -> np.ndarray:
         """Monte Carlo mean error over the surviving replications, shape (T + 1, W)."""
-        return _mean_sem(self.values[metric], self.failed if metric != "failed" else None)[0]
+        return _mean_sem(self._values(metric), self.failed if metric != "failed" else None)[0]
 
     def sem(self, metric: str) -> np.ndarray:
         """Standard error of :meth:`mean` (replications are independent)."""
-        return _mean_sem(self.values[metric], self.failed if metric != "failed" else None)[1]
+        return _mean_sem(self._values(metric), self.failed if metric != "failed" else None)[1]
 
     def window(self, metric: str, start: int, stop: int | None = None) -> np.ndarray:
         """Each replication's error averaged over generations start..stop (inclusive), shape (W, R);
@@ -173,8 +178,11 @@ class LoopResult:
         Generations within one replication are correlated, so standard errors must be computed
         across replications of this per-replication average, as :meth:`window_mean` does.
         """
-        e = self.values[metric]
+        e = self._values(metric)
         stop = e.shape[0] - 1 if stop is None else stop
+        for name, value in (("start", start), ("stop", stop)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer generation, got {value!r}")
         if not 0 <= start <= stop < e.shape[0]:
             raise ValueError(f"need 0 <= start <= stop <= {e.shape[0] - 1}, got start={start}, stop={stop}")
         out = e[start:stop + 1].mean(axis=0)
@@ -185,7 +193,7 @@ class LoopResult:
     def window_mean(self, metric: str, start: int, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(mean, standard error) of :meth:`window` over the replications that survived to
         ``stop`` (``survivors[stop]`` of them), each of shape (W,)."""
-        stop = self.values[metric].shape[0] - 1 if stop is None else stop
+        stop = self._values(metric).shape[0] - 1 if stop is None else stop
         x = self.window(metric, start, stop)[None]
         mean, se = _mean_sem(x, self.failed[stop][None] if metric != "failed" else None)
         return mean[0], se[0]

@@ -69,6 +69,8 @@ def schedule_error(weights, k_value):
     """Exact relative errors e_0..e_T of the Gaussian-mean loop under a weight schedule w_1..w_T
     (shape (T,) or (T, S) for S schedules), from e_0 = 1."""
     ws = validate.weights(weights)
+    if ws.ndim not in (1, 2) or ws.shape[0] == 0:
+        raise ValueError(f"weights must be a schedule of shape (T,) or (T, S) with T >= 1, got shape {ws.shape}")
     kk = float(validate.ratio(k_value, "k"))
     e = np.empty((ws.shape[0] + 1,) + ws.shape[1:])
     e[0] = 1.0

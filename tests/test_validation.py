@@ -186,3 +186,20 @@ def test_positive_quantities_other_than_k_do_not_mention_k():
     assert "k = n/m" not in str(err.value) and "trace_cov must be > 0" in str(err.value)
     with pytest.raises(ValueError, match=r"k must be > 0 \(k = n/m"):
         validate.ratio(-1.0, "k")
+
+
+def test_loop_result_and_schedule_refuse_bad_arguments():
+    from lib import kalman
+
+    res = lib.run_loop(lib.GaussianModel(np.zeros(1), np.eye(1)), [0.5], 10, 10, 4, 3, seed=0, metrics=["mean"])
+    with pytest.raises(ValueError, match="metric must be one of the recorded metrics"):
+        res.mean("nope")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        res.window_mean("cov", 1)
+    with pytest.raises(ValueError, match="start must be an integer generation"):
+        res.window_mean("mean", 1.5)
+    with pytest.raises(ValueError, match="stop must be an integer generation"):
+        res.window("mean", 1, True)
+    for bad in ([], [[[0.5]]]):
+        with pytest.raises(ValueError, match="weights must be a schedule"):
+            kalman.schedule_error(bad, 1.0)
