@@ -354,8 +354,8 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
     """
     fam = family(family_name)
     tol, max_iter = check_solver_settings(tol, max_iter)
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X = validate._finite_array(X, "X")
+    y = validate._finite_array(y, "y")  # refuses complex values instead of dropping their imaginary part
     single = X.ndim == 2
     if single:
         X, y = X[None], y[None]
@@ -386,9 +386,12 @@ def fit_glm(family_name: str, X, y, sample_weight=None, tol: float = 1e-7, max_i
     # To the solver's layout: design (p, N, B), response and weights (N, B).
     Xb, yb, sb = np.moveaxis(X, (0, 1, 2), (2, 1, 0)), y.T, a.T
     if penalty is not None:
-        penalty = np.broadcast_to(np.asarray(penalty, dtype=float), (X.shape[2],))
-        if not np.all(np.isfinite(penalty)) or np.any(penalty < 0):
-            raise ValueError("penalty must be finite and non-negative")
+        pen = validate._finite_array(penalty, "penalty")
+        if pen.ndim > 1 or pen.size not in (1, X.shape[2]):
+            raise ValueError(f"penalty must be one number or one per coefficient ({X.shape[2]}), got shape {pen.shape}")
+        if np.any(pen < 0):
+            raise ValueError("penalty must be non-negative")
+        penalty = np.broadcast_to(pen, (X.shape[2],))
     theta, converged, it = newton(fam, [(Xb, yb, 1.0, sb)], np.zeros((X.shape[2], X.shape[0])),
                                   tol=tol, max_iter=max_iter, penalty=penalty)
     if not np.all(converged):

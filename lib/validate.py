@@ -25,21 +25,28 @@ __all__ = [
 _NOT_NUMBERS = (bool, np.bool_, str, bytes)
 
 
+def _show(value) -> str:
+    """The value for an error message, cut to a readable length (arrays can be large)."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:100] + f"... ({type(value).__name__}, {np.size(value)} entries)"
+
+
 def _finite_array(value, name: str) -> np.ndarray:
     # Booleans and strings convert to floats silently (True -> 1.0, "0.5" -> 0.5): a weight of
     # True or a ratio of "4" is a bug in the caller, not a number.
     if isinstance(value, np.ndarray) and value.dtype.kind != "O":
-        wrong = value.dtype.kind in "bSU"
+        wrong = value.dtype.kind in "bSUc"
     else:
-        wrong = any(isinstance(v, _NOT_NUMBERS) for v in np.ravel(np.asarray(value, dtype=object)))
+        wrong = any(isinstance(v, _NOT_NUMBERS) or np.iscomplexobj(v)
+                    for v in np.ravel(np.asarray(value, dtype=object)))
     if wrong:
-        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}")
+        raise ValueError(f"{name} must be a real number or an array of real numbers, got {_show(value)}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}")
+        raise ValueError(f"{name} must be a real number or an array of real numbers, got {_show(value)}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity), got {value!r}")
+        raise ValueError(f"{name} must be finite (no NaN or infinity), got {_show(value)}")
     return arr
 
 
@@ -47,7 +54,7 @@ def weights(value, name: str = "w") -> np.ndarray:
     """A real-data weight or an array of them: finite and in [0, 1]."""
     arr = _finite_array(value, name)
     if np.any((arr < 0) | (arr > 1)):
-        raise ValueError(f"{name} must lie in [0, 1] (the weight on the real-data loss), got {value!r}")
+        raise ValueError(f"{name} must lie in [0, 1] (the weight on the real-data loss), got {_show(value)}")
     return arr
 
 
@@ -55,7 +62,7 @@ def non_negative(value, name: str) -> float:
     """A finite real number >= 0 (a penalty, a tolerance)."""
     arr = _finite_array(value, name)
     if arr.ndim != 0 or arr < 0:
-        raise ValueError(f"{name} must be a single finite number >= 0, got {value!r}")
+        raise ValueError(f"{name} must be a single finite number >= 0, got {_show(value)}")
     return float(arr)
 
 
@@ -65,7 +72,7 @@ def ratio(value, name: str = "k") -> np.ndarray:
     if np.any(arr <= 0):
         # The k = n/m explanation only for a ratio; other positive quantities share the check.
         why = " (k = n/m, real over synthetic sample size)" if name == "k" or name.startswith("k_") else ""
-        raise ValueError(f"{name} must be > 0{why}, got {value!r}")
+        raise ValueError(f"{name} must be > 0{why}, got {_show(value)}")
     return arr
 
 
@@ -73,7 +80,7 @@ def positive(value, name: str) -> float:
     """A single finite real number > 0 (a noise level, a trace, a scale)."""
     arr = _finite_array(value, name)
     if arr.ndim != 0 or arr <= 0:
-        raise ValueError(f"{name} must be a single finite number > 0, got {value!r}")
+        raise ValueError(f"{name} must be a single finite number > 0, got {_show(value)}")
     return float(arr)
 
 
@@ -96,9 +103,9 @@ def full_rank_design(value, name: str = "X") -> np.ndarray:
 def _integer(value, name: str, minimum: int, why: str) -> int:
     # bool is an Integral in Python; a sample size of True is a bug, not a 1.
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {value!r}")
+        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {_show(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {value!r}")
+        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {_show(value)}")
     return int(value)
 
 

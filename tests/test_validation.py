@@ -203,3 +203,18 @@ def test_loop_result_and_schedule_refuse_bad_arguments():
     for bad in ([], [[[0.5]]]):
         with pytest.raises(ValueError, match="weights must be a schedule"):
             kalman.schedule_error(bad, 1.0)
+
+
+def test_fit_glm_refuses_complex_responses_and_misshaped_penalties():
+    from lib import glm
+
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(float)
+    with pytest.raises(ValueError, match="y must be a real number"):
+        glm.fit_glm("linear", X, X[:, 0] + 1j)  # was cut to its real part with a ComplexWarning
+    with pytest.raises(ValueError, match="penalty must be one number or one per coefficient"):
+        glm.fit_glm("logistic", X, y, penalty=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="penalty must be non-negative"):
+        glm.fit_glm("logistic", X, y, penalty=-1.0)
+    with pytest.raises(ValueError, match="w must be a real number"):
+        lib.limiting_error(0.5 + 0j, 1.0)
