@@ -15,6 +15,12 @@ Model Collapse" (arXiv 2502.18049; JRSSB 2026).
 * :mod:`lib.practice`, :mod:`lib.practice_models`: the recommended weight and its corrections
   (fine-tuning, SGD mixing, temperature and truncation, correlation, drift, contamination), rho
   by sandwich or bootstrap, the held-out check, collapse diagnostics; the models that test them.
+* :mod:`lib.generative` (subpackage): generative models in the loop by weighted maximum
+  likelihood: Gaussian mixtures by weighted EM (``mixture``), scikit-learn's digits (``digits``),
+  the kernel density estimator with its exact theory (``kde``), a character n-gram language model
+  with temperature sampling (``ngram``).
+* :mod:`lib.frontier` (subpackage): min-norm interpolation and ridge with more parameters than
+  data (``overparam_theory``, ``overparam``) and the provenance-blind loop (``blind``).
 * :mod:`lib.regimes`: replace, accumulate, accumulate-subsample and the fresh-data regimes side by
   side: exact Gaussian-mean theory and simulation of the accumulating regimes.
 * :mod:`lib.experiments`, :mod:`lib.reproduce`, :mod:`lib.paper_figures`: the paper's Figs. 7-10
