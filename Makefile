@@ -50,6 +50,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/cvm_exact_vs_grid.py
 	$(BIN)/python benchmarks/fig8_full.py
 	$(BIN)/python benchmarks/ngram_throughput.py
+	$(BIN)/python benchmarks/generative_throughput.py
 
 clean:
 	rm -rf _build $(VENV)
