@@ -375,3 +375,14 @@ def test_batched_cholesky_solve_match_lapack():
     bad = np.array([[1.0, 2.0], [2.0, 1.0]])
     assert np.isnan(batched.cholesky(bad, check=False)[1, 1])
     np.testing.assert_allclose(batched.solve_spd(bad[:1, :1] + 1.0, np.array([4.0])), [2.0])
+
+
+def test_misspecified_limit_by_iterating_its_recursion():
+    """(s_K / n) V(w, k s_J / s_K) is the fixed point of e <- (1-w)^2 e + w^2 s_K / n + (1-w)^2 s_J / m
+    (real scores with the sandwich variance, synthetic ones with the model's), iterated here."""
+    n, m, s_J, s_K = 200, 50, 1.3, 2.1
+    for w in (0.2, 0.5, 0.9):
+        e = 0.0
+        for _ in range(5000):
+            e = (1 - w) ** 2 * e + w**2 * s_K / n + (1 - w) ** 2 * s_J / m
+        assert glm_theory.misspecified_coef_error(w, n / m, n, s_J, s_K) == pytest.approx(e, rel=1e-12)

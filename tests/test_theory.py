@@ -271,3 +271,16 @@ def test_limiting_error_is_accurate_at_every_magnitude():
             assert abs(mpmath.mpf(lib.naive_error(k_)) - (kk + 1) / (kk + 2)) <= 2.3e-16 * (kk + 1) / (kk + 2)
     ks = np.logspace(-8, 8, 33)  # the gap is ~1/k^3 at large k: equal to rounding there, never below
     assert np.all(lib.naive_error(ks) >= lib.limiting_error(lib.optimal_weight(ks), ks) * (1 - 4.5e-16))
+
+
+def test_naive_weight_is_the_pooled_share_of_real_samples():
+    """k/(1+k) with k = n/m is n/(n+m), the share of real samples in the pooled fit, in exact
+    fractions; and the naive error is V at that weight."""
+    from fractions import Fraction
+
+    for n_, m_ in [(1, 1), (100, 100), (7, 300), (2000, 3), (10**6, 17)]:
+        exact = Fraction(n_, n_ + m_)
+        assert lib.naive_weight(n_ / m_) == pytest.approx(float(exact), rel=4e-16)
+        kk = Fraction(n_, m_)
+        V = (exact**2 + kk * (1 - exact) ** 2) / (1 - (1 - exact) ** 2)
+        assert lib.naive_error(n_ / m_) == pytest.approx(float(V), rel=1e-15)
