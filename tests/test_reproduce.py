@@ -487,3 +487,16 @@ def test_run_figures_checks_its_jobs():
         reproduce.run_figures({"a": ("fig8", 2, 0, 3, ["means"])})
     with pytest.raises(ValueError, match="timeout"):
         reproduce.run_figure("fig8", 2, generations=3, timeout=0)
+
+
+def test_a_manifest_with_another_row_count_is_refused(tmp_path):
+    import json
+
+    assert reproduce.main(["fig8", "--reps", "2", "--generations", "3", "--out", str(tmp_path), "--no-progress",
+                           "--workers", "1"]) == 0
+    manifest = tmp_path / "fig8.json"
+    record = json.loads(manifest.read_text())
+    record["rows"] += 1
+    manifest.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="rows where its run wrote"):
+        reproduce.read_csv(tmp_path / "fig8.csv")

@@ -218,3 +218,16 @@ def test_fit_glm_refuses_complex_responses_and_misshaped_penalties():
         glm.fit_glm("logistic", X, y, penalty=-1.0)
     with pytest.raises(ValueError, match="w must be a real number"):
         lib.limiting_error(0.5 + 0j, 1.0)
+
+
+def test_standard_errors_are_the_sample_sd_over_root_r():
+    """LoopResult.sem against numpy on the recorded values: std(ddof=1) / sqrt(R), per generation
+    and weight (no failed replications), and window_mean's against the per-replication window."""
+    res = lib.run_loop(lib.GaussianModel(np.zeros(2), np.eye(2)), [0.3, 0.8], 20, 20, 5, 37, seed=3,
+                       metrics=["mean"])
+    v = res.values["mean"]  # (T + 1, W, R)
+    assert np.allclose(res.sem("mean"), v.std(axis=-1, ddof=1) / np.sqrt(37), rtol=1e-13)
+    assert np.allclose(res.mean("mean"), v.mean(axis=-1), rtol=1e-13)
+    per_rep = v[2:].mean(axis=0)
+    mean, se = res.window_mean("mean", 2)
+    assert np.allclose(mean, per_rep.mean(axis=-1)) and np.allclose(se, per_rep.std(axis=-1, ddof=1) / np.sqrt(37))

@@ -70,7 +70,7 @@ MUTANTS = [
      "zbar = rng.standard_normal((p,) + shape) / np.sqrt(size + 3)", ["test_monte_carlo.py"]),
     ("engine: standard error", "engine.py",
      "return e.mean(axis=-1), e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1])",
-     "return e.mean(axis=-1), e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1] + 5)", ["test_monte_carlo.py", "test_glm.py"]),
+     "return e.mean(axis=-1), e.std(axis=-1, ddof=1) / np.sqrt(e.shape[-1] + 5)", ["test_monte_carlo.py", "test_glm.py", "test_validation.py"]),
     ("engine: survivors' standard error", "engine.py",
      "se = np.sqrt((dev**2).sum(axis=-1) / (count - 1) / count)",
      "se = np.sqrt((dev**2).sum(axis=-1) / count / count)", ["test_glm.py", "test_monte_carlo.py"]),
