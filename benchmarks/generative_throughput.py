@@ -12,21 +12,11 @@ usage: .venv/bin/python benchmarks/generative_throughput.py
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from ngram_throughput import cpu  # best-of-3 CPU time, shared by the benchmark scripts
 
 import lib
 from lib.generative import digits, kde, mixture
-
-
-def cpu(f, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.process_time()
-        f()
-        best = min(best, time.process_time() - t0)
-    return best
 
 
 def main() -> None:

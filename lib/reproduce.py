@@ -241,14 +241,7 @@ def provenance(figure: str, replications: int | None, seed: int, generations: in
                        + (f" --seed {seed}" if seed else "")}
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = data._sha256  # one checksum routine for the shipped data and the run manifests
 
 
 def _manifest_path(path: Path) -> Path:

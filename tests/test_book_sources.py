@@ -94,3 +94,23 @@ def test_chapters_are_numbered():
     for part in toc["parts"]:
         if part["caption"] != "Reference":
             assert part.get("numbered") is True, part["caption"]
+
+
+# A glue call whose value is a literal string or Phrase: its text is inserted as is, never typeset.
+GLUED_TEXT = re.compile(r'glue\(\s*"(?P<name>[^"]+)",\s*(?:prose\.)?(?:Phrase\()?(?P<body>.*?)display\s*=', re.S)
+STRING = re.compile(r'(?:f|r|rf|fr)?"(?:[^"\\]|\\.)*"|(?:f|r|rf|fr)?\'(?:[^\'\\]|\\.)*\'')
+
+
+def test_glued_words_carry_no_math():
+    """Glued text is inserted as plain text, so "$1/\\varphi$" in a glued phrase reaches the page as
+    raw TeX (the site checks found it in a built page): keep the symbols in the prose and glue only
+    the words."""
+    bad = []
+    for path in toc_notebooks():
+        for cell in jupytext.read(path).cells:
+            if cell.cell_type != "code":
+                continue
+            for m in GLUED_TEXT.finditer(cell.source):
+                if any("$" in s.group(0) for s in STRING.finditer(m.group("body"))):
+                    bad.append(f"{path.stem}: {m.group('name')}")
+    assert not bad, f"glued phrases with math: {bad}"
