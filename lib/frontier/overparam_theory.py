@@ -193,6 +193,21 @@ def _direction_parts_fn():
     return _numeric(mean2, (w, d, lam, b2)), _numeric(var, (w, d, lam, sigma, n))
 
 
+def _path_terms(w, d_values, beta2, lam, sigma, n_rows, T):
+    """The checked inputs of the risk paths and, per eigen-direction, the ridge shrinkage
+    a_i = d_i / (d_i + lambda) and the one-fit variance s_i = sigma^2 d_i / (n (d_i + lambda)^2),
+    both 0 on the null directions (d_i = 0, zeroed by :func:`clean_spectrum`)."""
+    wv, lv, sv, nv = _check_common(w, lam, sigma, n_rows)
+    T = validate.positive_int(T, "T")
+    dv = clean_spectrum(d_values, "d_values")
+    b2 = np.broadcast_to(np.asarray(validate._finite_array(beta2, "beta2"), dtype=float), dv.shape)
+    W = np.asarray(wv, dtype=float)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        av = np.where(dv == 0, 0.0, dv / (dv + lv))
+        s_i = np.where(dv == 0, 0.0, sv**2 * dv / (nv * (dv + lv) ** 2))
+    return wv, W, T, dv, b2, av, s_i
+
+
 def _check_common(w_, lam_, sigma_, n_):
     wv = validate.weights(w_)
     lv = validate.non_negative(lam_, "lam")
@@ -251,14 +266,7 @@ def ridge_risk_path(w, d_values, lam, beta2, sigma, n_rows, T):
     only beta_i^2 known its square is propagated as |mean|, which is exact because every map
     multiplies the mean by a non-negative factor and adds (a - 1) beta_i of the same sign.
     """
-    wv, lv, sv, nv = _check_common(w, lam, sigma, n_rows)
-    T = validate.positive_int(T, "T")
-    dv = clean_spectrum(d_values, "d_values")
-    b2 = np.broadcast_to(np.asarray(validate._finite_array(beta2, "beta2"), dtype=float), dv.shape)
-    W = np.asarray(wv, dtype=float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        av = np.where(dv == 0, 0.0, dv / (dv + lv))
-        sv_i = np.where(dv == 0, 0.0, sv**2 * dv / (nv * (dv + lv) ** 2))
+    wv, W, T, dv, b2, av, sv_i = _path_terms(w, d_values, beta2, lam, sigma, n_rows, T)
     bias = (1 - av) * np.sqrt(b2)  # |(a - 1) beta_i|
     mean = np.broadcast_to(bias, np.broadcast_shapes(W.shape, bias.shape)).copy()
     var = np.broadcast_to(sv_i, mean.shape).copy()
@@ -434,14 +442,7 @@ def fixed_labels_risk_path(w, d_values, lam, beta2, sigma, n_rows, T):
     >>> round(float(path[-1]), 6)   # s / (w (2 - w)) = 4/3
     1.333333
     """
-    wv, lv, sv, nv = _check_common(w, lam, sigma, n_rows)
-    T = validate.positive_int(T, "T")
-    dv = clean_spectrum(d_values, "d_values")
-    b2 = np.broadcast_to(np.asarray(validate._finite_array(beta2, "beta2"), dtype=float), dv.shape)
-    W = np.asarray(wv, dtype=float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        av = np.where(dv == 0, 0.0, dv / (dv + lv))
-        si = np.where(dv == 0, 0.0, sv**2 * dv / (nv * (dv + lv) ** 2))
+    wv, W, T, dv, b2, av, si = _path_terms(w, d_values, beta2, lam, sigma, n_rows, T)
     shape = np.broadcast_shapes(W.shape, dv.shape)
     alpha_t = np.ones(shape)
     eta = np.zeros(shape)
