@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import validate
-from .mixture import EMResult, Mixture, log_pdf, sample_mixture, weighted_em
+from .mixture import EMResult, Mixture, log_pdf, _loop_fit, sample_mixture, weighted_em
 
 __all__ = ["DigitsData", "load", "DigitsMixtureModel", "to_images", "snapshots"]
 
@@ -165,19 +165,8 @@ class DigitsMixtureModel:
         return sample_mixture(rng, state.mixture, m, shape), state
 
     def fit(self, real, synthetic, w):
-        n = real.shape[1]
-        if synthetic is None:
-            a = np.full((n,) + real.shape[2:], 1.0 / n)
-            return weighted_em(real, a, self.data.reference.lift(real.ndim - 2), self.tol, self.max_iter,
-                               covariance_floor=self.data.floor, min_points=self.min_points, drop_components=True)
-        syn, prev = synthetic
-        m = syn.shape[1]
-        batch = syn.shape[2:]
-        x = np.concatenate([np.broadcast_to(real, real.shape[:2] + batch), syn], axis=1)
-        w = np.broadcast_to(w, batch)
-        a = np.concatenate([np.broadcast_to(w / n, (n,) + batch), np.broadcast_to((1 - w) / m, (m,) + batch)])
-        res = weighted_em(x, a, prev.mixture, self.tol, self.max_iter, covariance_floor=self.data.floor, min_points=self.min_points, drop_components=True)
-        return EMResult(res.mixture, res.loglik, res.iterations, res.converged, res.failed | prev.failed)
+        return _loop_fit(real, synthetic, w, self.data.reference, tol=self.tol, max_iter=self.max_iter,
+                        covariance_floor=self.data.floor, min_points=self.min_points, drop_components=True)
 
     def evaluate(self, state):
         f = state.mixture

@@ -435,6 +435,28 @@ def mean_error(f: Mixture, truth: Mixture) -> np.ndarray:
     return np.min(np.stack([sum(cost[s[j], j] for j in range(K)) for s in itertools.permutations(range(K))]), axis=0)
 
 
+def _loop_fit(real, synthetic, w, start: Mixture, **em) -> EMResult:
+    """The weighted loop's fit of a mixture model by :func:`weighted_em` (options ``em``).
+
+    Generation 0 (``synthetic`` None): the real points (p, n, ...) with masses 1/n, from
+    ``start``. Later: the real and the synthetic points pooled with masses w/n and (1 - w)/m (the
+    weighted loss of the paper), warm-started from the fit that generated the synthetic points;
+    ``synthetic`` is ``(points, previous fit)``. A fit is failed if its own EM failed or the
+    previous one had (the engine's policy)."""
+    n = real.shape[1]
+    if synthetic is None:
+        a = np.full((n,) + real.shape[2:], 1.0 / n)
+        return weighted_em(real, a, start.lift(real.ndim - 2), **em)
+    syn, prev = synthetic
+    m = syn.shape[1]
+    batch = syn.shape[2:]
+    x = np.concatenate([np.broadcast_to(real, real.shape[:2] + batch), syn], axis=1)
+    w = np.broadcast_to(w, batch)
+    a = np.concatenate([np.broadcast_to(w / n, (n,) + batch), np.broadcast_to((1 - w) / m, (m,) + batch)])
+    res = weighted_em(x, a, prev.mixture, **em)
+    return EMResult(res.mixture, res.loglik, res.iterations, res.converged, res.failed | prev.failed)
+
+
 @dataclass(frozen=True)
 class GaussianMixtureModel:
     """A Gaussian mixture with known truth in the weighted loop, fitted by :func:`weighted_em`.
@@ -497,19 +519,8 @@ class GaussianMixtureModel:
         return sample_mixture(rng, state.mixture, m, shape), state
 
     def fit(self, real, synthetic, w):
-        n = real.shape[1]
-        if synthetic is None:
-            a = np.full((n,) + real.shape[2:], 1.0 / n)
-            return weighted_em(real, a, self.truth.lift(real.ndim - 2), self.tol, self.max_iter,
-                               self.covariance_floor, self.min_weight)
-        syn, prev = synthetic
-        m = syn.shape[1]
-        batch = syn.shape[2:]
-        x = np.concatenate([np.broadcast_to(real, real.shape[:2] + batch), syn], axis=1)
-        w = np.broadcast_to(w, batch)
-        a = np.concatenate([np.broadcast_to(w / n, (n,) + batch), np.broadcast_to((1 - w) / m, (m,) + batch)])
-        res = weighted_em(x, a, prev.mixture, self.tol, self.max_iter, self.covariance_floor, self.min_weight)
-        return EMResult(res.mixture, res.loglik, res.iterations, res.converged, res.failed | prev.failed)
+        return _loop_fit(real, synthetic, w, self.truth, tol=self.tol, max_iter=self.max_iter,
+                        covariance_floor=self.covariance_floor, min_weight=self.min_weight)
 
     def evaluate(self, state):
         f = state.mixture
