@@ -11,6 +11,9 @@ Run: `make benchmark` or `.venv/bin/python benchmarks/floor.py [--repeat 3] [--q
   distributions, shapes and block, for the same generations, and nothing else (the inputs of the
   draws, such as the Poisson means, are computed outside the timer). It is what drawing the
   simulation's random numbers costs, whatever the rest of the code does.
+* **Newton** (the regression panels): one more run of the task with Newton's gradient/Hessian
+  evaluations timed and counted (:func:`lib.glm.newton`): evaluations per fit, and their CPU against
+  the floor. It is the work the fits add to the random numbers.
 * Each model and its floor are timed back to back, ``--repeat`` times, interleaved, and the minimum
   of each is kept: the machine is shared, so other processes only ever add time.
 
@@ -47,6 +50,7 @@ AUTHORS = {"fig8": {"mean": 0.0165 / 2, "cov": 0.0165 / 2, "cdf": 0.166, "linear
            "fig10": {"adult_logistic": 0.576, "workclass": 0.0426, "education": 0.0443, "marital_status": 0.0401}}
 FIG8_FLOOR_THEN = 1.56e-3
 FIG9_GENERATIONS = 10
+NEWTON_PANELS = ("logistic", "poisson", "adult_logistic")
 FIG10_GENERATIONS = 20
 
 
@@ -143,10 +147,43 @@ def time_floor(panel, task):
     return inner if inner is not None else time.process_time() - t0
 
 
+class _NewtonMeter:
+    """CPU time and count of Newton's gradient/Hessian evaluations (batch elements evaluated)
+    while a task runs: where a regression model's time goes beyond its random numbers."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.elements = 0
+
+    def __enter__(self):
+        inner = self._inner = glm._gradient_hessian
+
+        def timed(fam, parts, theta, means=None):
+            t0 = time.process_time()
+            out = inner(fam, parts, theta, means)
+            self.seconds += time.process_time() - t0
+            self.elements += int(np.prod(np.shape(theta)[1:], dtype=np.int64))
+            return out
+        glm._gradient_hessian = timed
+        return self
+
+    def __exit__(self, *exc):
+        glm._gradient_hessian = self._inner
+
+
 def time_model(task):
     t0 = time.process_time()
     experiments.run_task(task)
     return time.process_time() - t0
+
+
+def newton_share(task):
+    """(CPU s in Newton's evaluations, evaluations per fit) of one run of ``task``."""
+    fig = experiments.figure(task.figure, task.generations)
+    fits = len(fig.groups()[task.group]) * task.count * (fig.generations + 1)
+    with _NewtonMeter() as meter:
+        experiments.run_task(task)
+    return meter.seconds, meter.elements / fits
 
 
 def first_tasks(name, generations=None, reps=None):
@@ -223,6 +260,13 @@ def main() -> None:
             a = 1e3 * sum(AUTHORS[name].values())
             line += f" {a:17.1f} {a * scale_authors / total_model:13.0f}x"
         print(line)
+        for panel in [p for p in panels if p in NEWTON_PANELS]:
+            runs = [newton_share(t) for t in tasks if t.panel == panel]
+            pairs, floor_s = panels[panel][2], panels[panel][1]
+            per = pairs if name != "fig9" else pairs / (2 * len(fig.groups()))
+            evals_ms = 1e3 * scale * sum(r[0] for r in runs) / per
+            print(f"  {panel}: Newton makes {np.mean([r[1] for r in runs]):.2f} gradient/Hessian evaluations per fit; "
+                  f"they alone take {evals_ms:.4f} ms/task, {evals_ms / (1e3 * floor_s / per):.2f} times the floor")
         if name == "fig8":
             print(f"  (authors' figures: their code on the AMD EPYC VM of 2026-12-01; this machine's Fig. 8 floor is "
                   f"{machine:.2f} times that VM's, and the speed-ups scale their figures by it)")

@@ -26,8 +26,8 @@ ENV_VAR = "GOLDEN_RATIO_DATA"
 SHA256 = {
     "adult/adult.data.gz": "79d673241aeed099ca33f8cfca8928cf5223509841c9857b1af0d5d6326467ab",
     "adult/adult.test.gz": "cf86718d77ed3ab47d59b5277fff2b14b2c2fae24e14d4b09a365d006fb1025e",
-    "reproduction/fig8.npz": "9c70b85ff85ca449a4ea74423d5249dc2c049ee8d4ee3a084f6ac7327d5554ce",
-    "reproduction/fig9.npz": "c99ce0a17dbbc561ccfed4198275c3591a93fb0709515330d27baf438e180a94",
+    "reproduction/fig8.npz": "4098e5d3bcb196db0cd946c047e3be57ec5d0b16b2ec5dbcaa0c2e679ac7d67b",
+    "reproduction/fig9.npz": "b3c98ef676d6e212d4b2e8df14d7583b06c662e53a80383fcf543758dc38c989",
     "words/american-english.gz": "c4adbeeb2d2f85b4d0b06cc06902e4a6ccb97fc4ca0c48143276cb09740f456e",
 }
 

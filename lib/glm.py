@@ -35,6 +35,8 @@ __all__ = ["Family", "FAMILIES", "family", "newton", "fit_glm", "GLMFitResult", 
 # flagged as not converged rather than turned into inf/NaN.
 _ETA_MAX = 700.0
 _FINISH_FRACTION = 0.25
+# A step ends a fit when the next one is predicted below this fraction of the tolerance.
+_PREDICTED_FRACTION = 0.01
 
 
 class ConvergenceWarning(UserWarning):
@@ -126,7 +128,11 @@ def _pairs(p):
 def _products(X):
     """x_i x_j for each distinct Hessian entry: (p (p + 1) / 2, N, ...). They do not change
     between Newton iterations, so they are formed once per fit."""
-    return np.stack([X[i] * X[j] for i, j in _pairs(X.shape[0])])
+    pairs = _pairs(X.shape[0])
+    out = np.empty((len(pairs),) + X.shape[1:], dtype=X.dtype)
+    for q, (i, j) in enumerate(pairs):  # into one array: no per-pair temporaries to stack
+        np.multiply(X[i], X[j], out=out[q])
+    return out
 
 
 def _sum_over_samples(A, b):
@@ -213,7 +219,11 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
     G = sum_parts a sum_i x_i x_i' (the root-mean-square change of x' theta over the weighted
     samples): unlike |s| this does not depend on the units of the covariates. An element has
     converged when its Newton step s = H^-1 g has |s|_G < ``tol``; the step is then applied,
-    leaving an error of order |s|^2 (Newton converges quadratically). Under separation the gradient
+    leaving an error of order |s|^2 (Newton converges quadratically). It has also converged, one
+    evaluation earlier, when the step after a full step s_k is predicted below tol / 100: near
+    the optimum |s_(k+1)|_G ~ c |s_k|_G^2 with c ~ |s_k|_G / |s_(k-1)|_G^2, so the prediction is
+    |s_k|^3 / |s_(k-1)|^2 (taken only where the steps shrink and s_(k-1) was not shortened); that
+    evaluation would only have confirmed convergence. Under separation the gradient
     vanishes but the likelihood keeps rising along a direction in which H is nearly singular, so
     the step never shrinks: those fits end after ``max_iter`` steps, flagged.
 
@@ -263,6 +273,14 @@ def newton(fam: Family, parts, theta0: np.ndarray, tol: float = 1e-7, max_iter: 
             step[:, bad] = 0.0
         norm = np.sqrt(np.maximum(np.einsum("i...,ij...,j...->...", step, gram, step), 0.0))
         converged = (norm < tol) & ~failed
+        if it >= 1:
+            # Newton converges quadratically: the step after this one would be about
+            # norm^3 / previous^2. Where that is far below tol, this step ends the fit, and the
+            # evaluation that would only confirm it is skipped (see the docstring).
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                predicted = norm**3 / previous**2
+            converged |= (predicted < _PREDICTED_FRACTION * tol) & (norm < previous) & (previous <= max_step) & ~failed
+        previous = norm
         if it == max_iter:
             break
         step *= np.minimum(1.0, max_step / np.maximum(norm, 1e-300))

@@ -178,10 +178,15 @@ def _positive(value, name: str) -> int:
 @contextlib.contextmanager
 def _atomic(path: Path):
     """Yield a temporary path in ``path``'s folder; on success rename it onto ``path`` (atomic on
-    POSIX), so that an interrupted write leaves the old file or none, never a part of a new one."""
+    POSIX), so that an interrupted write leaves the old file or none, never a part of a new one.
+    The file gets the permissions of an ordinary new file (0666 less the umask), not the
+    temporary file's owner-only 0600."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, path)

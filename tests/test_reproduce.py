@@ -1,6 +1,7 @@
 """The reproduction command (python -m lib.reproduce): options, errors, determinism across worker
 counts and a Dask cluster, and reduced runs of each figure checked against theory."""
 
+import os
 import subprocess
 from pathlib import Path
 import sys
@@ -273,6 +274,24 @@ def test_archived_fig8_matches_theory_at_full_scale():
         assert abs(best - paper_figures.theory_argmin("fig8", panel)) <= 0.041, panel
 
 
+def test_readme_argmin_table_is_the_archives():
+    """The README's table of the full Fig. 8 run's argmins is what lib.paper_figures computes from
+    the shipped archive (regenerate it with the archive)."""
+    readme = (REPO / "README.md").read_text()
+    rows = {}
+    for line in readme.split("The full Fig. 8 run's argmins", 1)[1].split("\n\n")[1].splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    full = reproduce.archived("fig8")
+    panels = experiments.FIGURES["fig8"].panels
+    assert set(rows) == {experiments.panel_title(p) for p in panels}
+    for panel in panels:
+        best, (lo, hi) = paper_figures.argmin(full, panel)
+        argmin, interval, theory = rows[experiments.panel_title(panel)]
+        assert argmin == f"{best:.2f}" and interval == f"[{lo:.2f}, {hi:.2f}]", panel
+        assert theory.split()[0] == f"{paper_figures.theory_argmin('fig8', panel):.4f}", panel
+
+
 def test_archived_fig9_matches_theory_at_full_scale():
     for panel, ratio in fig9_naive_over_optimal(reproduce.archived("fig9")).items():
         assert np.all(ratio > 1.3), panel
@@ -398,6 +417,17 @@ def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
         reproduce.write_csv(reproduce.run_figure("fig8", 2, 1, generations=3, panels=["mean"]), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["fig8.csv"]
+
+
+def test_outputs_have_ordinary_file_permissions(tmp_path):
+    """Atomic writes go through a temporary file (owner-only); the outputs are ordinary files."""
+    table = reproduce.run_figure("fig8", 2, 0, generations=3, panels=["mean"])
+    old = os.umask(0o027)
+    try:
+        paths = [reproduce.write_csv(table, tmp_path / "t.csv"), reproduce.write_npz(table, tmp_path / "t.npz")]
+    finally:
+        os.umask(old)
+    assert [oct(p.stat().st_mode & 0o777) for p in paths] == [oct(0o640)] * 2
 
 
 def test_read_csv_gives_a_typed_dataframe_and_the_same_bytes_as_before(tmp_path):
