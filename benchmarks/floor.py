@@ -50,8 +50,8 @@ AUTHORS = {"fig8": {"mean": 0.0165 / 2, "cov": 0.0165 / 2, "cdf": 0.166, "linear
            "fig10": {"adult_logistic": 0.576, "workclass": 0.0426, "education": 0.0443, "marital_status": 0.0401}}
 FIG8_FLOOR_THEN = 1.56e-3
 FIG9_GENERATIONS = 10
-NEWTON_PANELS = ("logistic", "poisson", "adult_logistic")
 FIG10_GENERATIONS = 20
+NEWTON_PANELS = ("logistic", "poisson", "adult_logistic")
 
 
 # --- the floors: each model's Generator calls, nothing else -----------------------------------------
@@ -186,6 +186,12 @@ def newton_share(task):
     return meter.seconds, meter.elements / fits
 
 
+def _tasks(name, fig, pairs):
+    """Tasks in ``pairs`` (setting, replication) pairs: a task is one (setting, replication), except
+    in Fig. 9, where it is one replication of both schemes at every k (the authors' S3_case unit)."""
+    return pairs if name != "fig9" else pairs / (2 * len(fig.groups()))
+
+
 def first_tasks(name, generations=None, reps=None):
     """The first block of every (panel, group) of a figure."""
     out = {}
@@ -239,14 +245,12 @@ def main() -> None:
             agg[0] += model_s * scale
             agg[1] += floor_s * scale
             agg[2] += pairs
-        # Per task: a task is one (setting, replication); Fig. 9's groups are summed over k (a
-        # "task" there is one replication of both schemes at every k, the authors' S3_case unit).
         total_model = total_floor = 0.0
         if name == "fig8":
             machine = sum(1e3 * f / p for _, f, p in panels.values()) / (1e3 * FIG8_FLOOR_THEN)
         scale_authors = machine if machine is not None else float("nan")
         for panel, (model_s, floor_s, pairs) in panels.items():
-            per = pairs if name != "fig9" else pairs / (2 * len(fig.groups()))
+            per = _tasks(name, fig, pairs)
             m_ms, f_ms = 1e3 * model_s / per, 1e3 * floor_s / per
             total_model += m_ms
             total_floor += f_ms
@@ -263,7 +267,7 @@ def main() -> None:
         for panel in [p for p in panels if p in NEWTON_PANELS]:
             runs = [newton_share(t) for t in tasks if t.panel == panel]
             pairs, floor_s = panels[panel][2], panels[panel][1]
-            per = pairs if name != "fig9" else pairs / (2 * len(fig.groups()))
+            per = _tasks(name, fig, pairs)
             evals_ms = 1e3 * scale * sum(r[0] for r in runs) / per
             print(f"  {panel}: Newton makes {np.mean([r[1] for r in runs]):.2f} gradient/Hessian evaluations per fit; "
                   f"they alone take {evals_ms:.4f} ms/task, {evals_ms / (1e3 * floor_s / per):.2f} times the floor")
